@@ -1,0 +1,1 @@
+"""The ``tfgraphtune`` command line: a thin layer over the Python API."""

@@ -1,0 +1,64 @@
+"""Entry point of the ``tfgraphtune`` command.
+
+Each subcommand lives in its own module exposing ``register(subparsers)``; the handler it
+sets returns the process exit code. User mistakes (`UserError`, `ValidationError`) end
+with exit code 2 and one message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# Subcommand modules, in the order `--help` lists them.
+_SUBCOMMANDS = ("datasets", "validate")
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+
+
+class UserError(Exception):
+    """A mistake in the command line or config that the user can fix; printed, no traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Returns the argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="tfgraphtune",
+        description="Pre-train and fine-tune graph neural networks on TensorFlow/Keras.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in _SUBCOMMANDS:
+        importlib.import_module(f"tfgraphtune.cli.{name}").register(subparsers)
+    return parser
+
+
+def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """Adds the ``--data-dir`` flag every command that reads data sets accepts."""
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with local copies of the data sets (default: $TFGRAPHTUNE_DATA_DIR, "
+        "else the download cache)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the command line; returns the exit code."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ banner quiet.
+    import tfgraphtune  # noqa: F401  (selects tf_keras first)
+    from tfgraphtune.data.errors import ValidationError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except (UserError, ValidationError) as err:
+        print(f"tfgraphtune {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Graph data: schemas, tables and data sets to validated GraphTensors."""
