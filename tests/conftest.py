@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import tfgraphtune  # noqa: F401  (selects tf_keras before TensorFlow is imported)
-import tensorflow as tf
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ import os
 import sys
 
 # Subcommand modules, in the order `--help` lists them.
-_SUBCOMMANDS = ("datasets", "validate")
+_SUBCOMMANDS = ("datasets",)
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
@@ -46,10 +46,43 @@ def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _import_tensorflow_quietly() -> None:
+    """Imports TensorFlow with its C++ start-up banner (absl INFO lines) held back.
+
+    The banner is written straight to file descriptor 2 before any logging flag applies, so
+    stderr is pointed at a temporary file during the import and replayed only on failure.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        import tfgraphtune  # noqa: F401
+
+        return
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+            import tensorflow_gnn  # noqa: F401
+
+            import tfgraphtune  # noqa: F401  (selects tf_keras first)
+
+            tensorflow.constant(0)  # Device discovery logs its own lines; keep them here too.
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit code."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ banner quiet.
-    import tfgraphtune  # noqa: F401  (selects tf_keras first)
+    _import_tensorflow_quietly()
     from tfgraphtune.data.errors import ValidationError
 
     args = build_parser().parse_args(argv)

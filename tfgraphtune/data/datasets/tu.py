@@ -1,0 +1,188 @@
+"""Graph classification sets in the TU Dortmund format (MUTAG, PROTEINS, NCI1, ...).
+
+Morris et al., "TUDataset: A collection of benchmark datasets for learning with graphs"
+(2020). Files ``NAME_A.txt`` (1-based ``i, j`` edge rows), ``NAME_graph_indicator.txt``,
+``NAME_graph_labels.txt`` and the optional ``NAME_node_labels.txt``,
+``NAME_node_attributes.txt`` and ``NAME_edge_labels.txt``.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_gnn as tfgnn
+
+from tfgraphtune.data.datasets import locations
+from tfgraphtune.data.datasets.dataset import GraphDataset
+from tfgraphtune.data.errors import ValidationError
+from tfgraphtune.data.schema import load_schema
+
+_URL = "https://www.chrsmrrs.cs.tu-dortmund.de/graphkerneldatasets/{name}.zip"
+# Names of the sets and features for data sets with a shipped schema.
+_SHIPPED = {"MUTAG": ("mutag", "atom", "bond", "bond_type")}
+
+
+def _tu_folder(name: str, data_dir: str | os.PathLike | None) -> Path:
+    local = locations.resolve_data_dir(data_dir)
+    if local is not None:
+        for folder in (local / "tu" / name, local / name):
+            if (folder / f"{name}_A.txt").exists():
+                return folder
+        raise ValidationError(
+            f"the TU data set {name} ({name}_A.txt, ...) is not in {local}/tu/{name} or "
+            f"{local}/{name}; copy it there, or unset --data-dir / $TFGRAPHTUNE_DATA_DIR to "
+            "download it."
+        )
+    folder = locations.cache_dir() / "tu" / name
+    if not (folder / f"{name}_A.txt").exists():
+        archive = locations.download(_URL.format(name=name), folder.parent / f"{name}.zip", None)
+        with zipfile.ZipFile(archive) as zipped:
+            for member in zipped.namelist():
+                # Refuse members that would land outside the cache folder.
+                resolved = (folder.parent / member).resolve()
+                if not str(resolved).startswith(str(folder.parent.resolve())):
+                    raise ValidationError(f"{archive} holds an unsafe path {member!r}.")
+            zipped.extractall(folder.parent)
+    return folder
+
+
+def _read_ints(path: Path, *, columns: int = 1) -> np.ndarray:
+    """Reads comma/space separated integers; names the file and line on bad input."""
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            values = [int(float(v)) for v in line.replace(",", " ").split()]
+        except ValueError:
+            raise ValidationError(
+                f"{path} line {number}: expected integers, got {line!r}"
+            ) from None
+        if len(values) != columns:
+            raise ValidationError(
+                f"{path} line {number}: expected {columns} value(s), got {len(values)}"
+            )
+        rows.append(values)
+    array = np.array(rows, dtype=np.int64).reshape(-1, columns)
+    return array[:, 0] if columns == 1 else array
+
+
+def _read_floats(path: Path) -> np.ndarray:
+    return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+
+
+def load_tu(name: str, data_dir: str | os.PathLike | None = None) -> GraphDataset:
+    """Loads a TU data set as one GraphTensor per graph.
+
+    Node features are the one-hot node labels (when the set has them) followed by the node
+    attributes (when it has them); edge labels become the int64 edge feature. Graph labels
+    are mapped to ``0 .. C-1`` in sorted order (MUTAG's -1/1 become 0/1).
+
+    Args:
+      name: The TU name as spelled upstream, e.g. ``"MUTAG"`` (case-insensitive for the
+        shipped ones).
+      data_dir: Folder with local copies (``tu/NAME/NAME_A.txt``); default
+        ``$TFGRAPHTUNE_DATA_DIR``, else download into the cache.
+
+    Returns:
+      A `GraphDataset`. MUTAG uses the shipped ``mutag`` schema (``atom``/``bond``);
+      other sets get node set ``node``, edge set ``edge``.
+
+    Raises:
+      ValidationError: Missing or inconsistent files.
+    """
+    upstream = next((key for key in _SHIPPED if key.lower() == name.lower()), name)
+    folder = _tu_folder(upstream, data_dir)
+    prefix = folder / upstream
+    edges = _read_ints(Path(f"{prefix}_A.txt"), columns=2) - 1
+    graph_of_node = _read_ints(Path(f"{prefix}_graph_indicator.txt")) - 1
+    raw_labels = _read_ints(Path(f"{prefix}_graph_labels.txt"))
+    num_nodes = len(graph_of_node)
+    num_graphs = len(raw_labels)
+    if edges.size and (edges.min() < 0 or edges.max() >= num_nodes):
+        raise ValidationError(f"{prefix}_A.txt names node ids outside 1..{num_nodes}.")
+    if graph_of_node.max() + 1 != num_graphs:
+        raise ValidationError(
+            f"{prefix}_graph_indicator.txt names {graph_of_node.max() + 1} graphs but "
+            f"{prefix}_graph_labels.txt has {num_graphs} labels."
+        )
+    if np.any(np.diff(graph_of_node) < 0):
+        raise ValidationError(f"{prefix}_graph_indicator.txt must list nodes graph by graph.")
+
+    features = []
+    node_labels_path = Path(f"{prefix}_node_labels.txt")
+    if node_labels_path.exists():
+        node_labels = _read_ints(node_labels_path)
+        values = np.unique(node_labels)
+        features.append(np.eye(len(values), dtype=np.float32)[np.searchsorted(values, node_labels)])
+    attributes_path = Path(f"{prefix}_node_attributes.txt")
+    if attributes_path.exists():
+        features.append(_read_floats(attributes_path))
+    if not features:
+        features.append(np.ones((num_nodes, 1), dtype=np.float32))
+    node_features = np.concatenate(features, axis=1)
+    edge_labels_path = Path(f"{prefix}_edge_labels.txt")
+    edge_labels = _read_ints(edge_labels_path) if edge_labels_path.exists() else None
+
+    classes = np.unique(raw_labels)
+    labels = np.searchsorted(classes, raw_labels).astype(np.int64)
+    schema_name, node_set, edge_set, edge_feature = _SHIPPED.get(
+        upstream, (None, "node", "edge", "edge_label")
+    )
+    node_start = np.searchsorted(graph_of_node, np.arange(num_graphs + 1))
+    edge_graph = graph_of_node[edges[:, 0]]
+    if np.any(edge_graph != graph_of_node[edges[:, 1]]):
+        raise ValidationError(f"{prefix}_A.txt has edges between nodes of different graphs.")
+    order = np.argsort(edge_graph, kind="stable")
+    edge_start = np.searchsorted(edge_graph[order], np.arange(num_graphs + 1))
+    graphs = []
+    for g in range(num_graphs):
+        rows = order[edge_start[g] : edge_start[g + 1]]
+        local = edges[rows] - node_start[g]
+        edge_fields = {} if edge_labels is None else {edge_feature: tf.constant(edge_labels[rows])}
+        graphs.append(
+            tfgnn.GraphTensor.from_pieces(
+                context=tfgnn.Context.from_fields(
+                    features={"label": tf.constant(labels[g : g + 1])}
+                ),
+                node_sets={
+                    node_set: tfgnn.NodeSet.from_fields(
+                        sizes=tf.constant([node_start[g + 1] - node_start[g]]),
+                        features={
+                            "feat": tf.constant(node_features[node_start[g] : node_start[g + 1]])
+                        },
+                    )
+                },
+                edge_sets={
+                    edge_set: tfgnn.EdgeSet.from_fields(
+                        sizes=tf.constant([len(rows)]),
+                        features=edge_fields,
+                        adjacency=tfgnn.Adjacency.from_indices(
+                            source=(node_set, tf.constant(local[:, 0])),
+                            target=(node_set, tf.constant(local[:, 1])),
+                        ),
+                    )
+                },
+            )
+        )
+    schema = (
+        load_schema(schema_name)
+        if schema_name
+        else tfgnn.create_schema_pb_from_graph_spec(graphs[0].spec)
+    )
+    notes = (f"graph labels {classes.tolist()} mapped to 0..{len(classes) - 1}",)
+    return GraphDataset(
+        name=upstream.lower(),
+        graphs=tuple(graphs),
+        schema=schema,
+        node_set=node_set,
+        edge_set=edge_set,
+        feature="feat",
+        label="label",
+        num_classes=len(classes),
+        notes=notes,
+    )
