@@ -1,0 +1,184 @@
+"""The GNN backbone: GraphTensor in, node embeddings out; it knows nothing about tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import tensorflow as tf
+import tensorflow_gnn as tfgnn
+
+from tfgraphtune.layers.gatv2_conv import GATv2Conv
+from tfgraphtune.layers.gcn_conv import GCNConv
+from tfgraphtune.layers.gin_conv import GINConv
+from tfgraphtune.layers.sage_conv import SAGEConv
+from tfgraphtune.layers.sparse_dropout import SparseInputDropout
+
+CONVOLUTIONS = {"gcn": GCNConv, "sage": SAGEConv, "gin": GINConv, "gatv2": GATv2Conv}
+NORMALIZATIONS = (None, "batch", "layer")
+
+
+def _invalid(name: str, expected: str, value: Any) -> ValueError:
+    return ValueError(
+        f"Received an invalid value for {name}, expected {expected}. Received: {name}={value!r}"
+    )
+
+
+@tf.keras.utils.register_keras_serializable(package="tfgraphtune")
+class Backbone(tf.keras.Model):
+    """A stack of graph convolutions over one node set and one edge set.
+
+    Each layer is ``dropout -> conv -> [normalization] -> activation [-> + residual]``.
+    With ``sparse_inputs=True`` the first dropout draws random numbers only for non-zero
+    input entries (`SparseInputDropout`), the fast path for bag-of-words features.
+
+    Args:
+      node_set: The node set whose states are computed.
+      feature: The node feature used as input.
+      edge_set: The edge set to convolve over; None for the graph's only edge set.
+      conv: ``"gcn"``, ``"sage"``, ``"gin"`` or ``"gatv2"``.
+      hidden_units: Width of every layer (int), or one width per layer (list).
+      num_layers: Number of layers when `hidden_units` is an int.
+      activation: Keras activation after every layer.
+      dropout: Dropout rate on the input of every layer after the first.
+      input_dropout: Dropout rate on the input features; None means `dropout`.
+      sparse_inputs: Use `SparseInputDropout` for the input features.
+      residual: Add each layer's input to its output where widths match.
+      normalization: None, ``"batch"`` or ``"layer"``.
+      l2: L2 penalty ``l2 * sum(w^2)`` on every conv kernel (Kipf & Welling's weight decay
+        ``wd`` equals ``l2 = wd / 2``).
+      conv_options: Extra keyword arguments for every conv (e.g. ``{"num_heads": 8}``).
+
+    Call args:
+      graph: A `tfgnn.GraphTensor` (one or many components).
+
+    Returns:
+      ``[num_nodes, output_units]`` node embeddings of `node_set`.
+    """
+
+    def __init__(
+        self,
+        *,
+        node_set: str,
+        feature: str,
+        edge_set: str | None = None,
+        conv: str = "gcn",
+        hidden_units: int | Sequence[int] = 64,
+        num_layers: int = 2,
+        activation: Any = "relu",
+        dropout: float = 0.5,
+        input_dropout: float | None = None,
+        sparse_inputs: bool = False,
+        residual: bool = False,
+        normalization: str | None = None,
+        l2: float = 0.0,
+        conv_options: dict | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if conv not in CONVOLUTIONS:
+            raise _invalid("conv", f"one of {sorted(CONVOLUTIONS)}", conv)
+        if isinstance(hidden_units, int):
+            if not isinstance(num_layers, int) or num_layers <= 0:
+                raise _invalid("num_layers", "a positive integer", num_layers)
+            widths = [hidden_units] * num_layers
+        else:
+            widths = list(hidden_units)
+            if not widths:
+                raise _invalid("hidden_units", "a positive integer or a non-empty list", widths)
+        if any(not isinstance(w, int) or isinstance(w, bool) or w <= 0 for w in widths):
+            raise _invalid("hidden_units", "positive integers", hidden_units)
+        for name, rate in (("dropout", dropout), ("input_dropout", input_dropout)):
+            if rate is not None and not 0.0 <= rate < 1.0:
+                raise _invalid(name, "a rate in [0, 1)", rate)
+        if normalization not in NORMALIZATIONS:
+            raise _invalid("normalization", f"one of {list(NORMALIZATIONS)}", normalization)
+        if l2 < 0:
+            raise _invalid("l2", "a number >= 0", l2)
+        self.node_set = node_set
+        self.feature = feature
+        self.edge_set = edge_set
+        self.conv = conv
+        self.hidden_units = hidden_units if isinstance(hidden_units, int) else list(widths)
+        self.num_layers = len(widths)
+        self.activation = tf.keras.activations.get(activation)
+        self.dropout = float(dropout)
+        self.input_dropout = None if input_dropout is None else float(input_dropout)
+        self.sparse_inputs = bool(sparse_inputs)
+        self.residual = bool(residual)
+        self.normalization = normalization
+        self.l2 = float(l2)
+        self.conv_options = dict(conv_options or {})
+        self.widths = widths
+
+        regularizer = tf.keras.regularizers.L2(self.l2) if self.l2 else None
+        first_rate = self.dropout if self.input_dropout is None else self.input_dropout
+        self.dropouts = []
+        self.conv_layers = []
+        self.norm_layers = []
+        for index, width in enumerate(widths):
+            rate = first_rate if index == 0 else self.dropout
+            if index == 0 and self.sparse_inputs:
+                self.dropouts.append(SparseInputDropout(rate, name="input_dropout"))
+            else:
+                self.dropouts.append(tf.keras.layers.Dropout(rate, name=f"dropout_{index}"))
+            self.conv_layers.append(
+                CONVOLUTIONS[conv](
+                    width,
+                    edge_set_name=edge_set,
+                    kernel_regularizer=regularizer,
+                    name=f"{conv}_{index}",
+                    **self.conv_options,
+                )
+            )
+            if normalization == "batch":
+                self.norm_layers.append(tf.keras.layers.BatchNormalization(name=f"norm_{index}"))
+            elif normalization == "layer":
+                self.norm_layers.append(tf.keras.layers.LayerNormalization(name=f"norm_{index}"))
+
+    @property
+    def output_units(self) -> int:
+        """Width of the embeddings the backbone returns."""
+        last = self.widths[-1]
+        if self.conv == "gatv2" and self.conv_options.get("concat_heads", True):
+            return last * self.conv_options.get("num_heads", 1)
+        return last
+
+    def call(self, graph: tfgnn.GraphTensor, training=None):
+        node_set = graph.node_sets[self.node_set]
+        states = node_set[self.feature]
+        if states.dtype != tf.float32:
+            states = tf.cast(states, tf.float32)
+        for index, conv in enumerate(self.conv_layers):
+            inputs = states
+            states = conv(self.dropouts[index](states, training=training), graph=graph)
+            if self.norm_layers:
+                states = self.norm_layers[index](states, training=training)
+            states = self.activation(states)
+            if self.residual and not isinstance(inputs, tf.SparseTensor):
+                if inputs.shape[-1] == states.shape[-1]:
+                    states += inputs
+        return states
+
+    def get_config(self) -> dict:
+        return {
+            "name": self.name,
+            "node_set": self.node_set,
+            "feature": self.feature,
+            "edge_set": self.edge_set,
+            "conv": self.conv,
+            "hidden_units": self.hidden_units,
+            "num_layers": self.num_layers,
+            "activation": tf.keras.activations.serialize(self.activation),
+            "dropout": self.dropout,
+            "input_dropout": self.input_dropout,
+            "sparse_inputs": self.sparse_inputs,
+            "residual": self.residual,
+            "normalization": self.normalization,
+            "l2": self.l2,
+            "conv_options": dict(self.conv_options),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> Backbone:
+        return cls(**config)

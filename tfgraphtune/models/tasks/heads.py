@@ -1,0 +1,85 @@
+"""Output heads shared by the tasks: a linear map, an MLP, or one more graph convolution."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from tfgraphtune.layers.gcn_conv import GCNConv
+
+HEAD_KINDS = ("linear", "mlp", "gcn")
+
+
+@tf.keras.utils.register_keras_serializable(package="tfgraphtune")
+class Head(tf.keras.layers.Layer):
+    """``dropout -> [Dense(hidden, relu) -> dropout] -> Dense(units)`` or a final GCNConv.
+
+    Args:
+      units: Output width (classes, 1 for regression).
+      kind: ``"linear"``, ``"mlp"`` or ``"gcn"`` (a last GCN layer, as in Kipf & Welling's
+        two-layer model; needs the graph at call time).
+      hidden_units: Width of the MLP's hidden layer (``kind="mlp"``).
+      dropout: Dropout rate on the head's input (and the MLP's hidden layer).
+
+    Call args:
+      inputs: ``[rows, channels]`` embeddings.
+      graph: The GraphTensor, required for ``kind="gcn"``.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        *,
+        kind: str = "linear",
+        hidden_units: int = 64,
+        dropout: float = 0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if kind not in HEAD_KINDS:
+            raise ValueError(
+                f"Received an invalid value for head, expected one of {list(HEAD_KINDS)}. "
+                f"Received: head={kind!r}"
+            )
+        if not isinstance(units, int) or units <= 0:
+            raise ValueError(
+                "Received an invalid value for units, expected a positive integer. "
+                f"Received: units={units!r}"
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(
+                "Received an invalid value for head_dropout, expected a rate in [0, 1). "
+                f"Received: head_dropout={dropout!r}"
+            )
+        self.units = units
+        self.kind = kind
+        self.hidden_units = int(hidden_units)
+        self.dropout = float(dropout)
+        self.input_dropout = tf.keras.layers.Dropout(self.dropout)
+        if kind == "gcn":
+            self.output_layer = GCNConv(units, name="head_gcn")
+        else:
+            self.output_layer = tf.keras.layers.Dense(units, name="head_dense")
+        if kind == "mlp":
+            self.hidden_layer = tf.keras.layers.Dense(
+                self.hidden_units, activation="relu", name="head_hidden"
+            )
+            self.hidden_dropout = tf.keras.layers.Dropout(self.dropout)
+
+    def call(self, inputs, *, graph=None, training=None):
+        states = self.input_dropout(inputs, training=training)
+        if self.kind == "mlp":
+            states = self.hidden_dropout(self.hidden_layer(states), training=training)
+        if self.kind == "gcn":
+            if graph is None:
+                raise ValueError("a 'gcn' head needs the graph: call it with graph=...")
+            return self.output_layer(states, graph=graph)
+        return self.output_layer(states)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "kind": self.kind,
+            "hidden_units": self.hidden_units,
+            "dropout": self.dropout,
+        }
