@@ -46,3 +46,12 @@ def homogeneous_edge_set(graph: tfgnn.GraphTensor, edge_set_name: str | None, la
             f"{adjacency.source_name!r} to {adjacency.target_name!r}."
         )
     return name, edge_set, graph.node_sets[adjacency.target_name]
+
+
+def fresh_initializer(initializer):
+    """A new instance of a Keras initializer, so two weights never share initial values.
+
+    An unseeded initializer instance returns the same values on every call; one instance per
+    weight keeps, for example, GraphSAGE's self and neighbour kernels different.
+    """
+    return initializer.__class__.from_config(initializer.get_config())

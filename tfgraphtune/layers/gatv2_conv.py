@@ -7,7 +7,12 @@ from typing import Any
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
-from tfgraphtune.layers.conv_base import check_units, homogeneous_edge_set, project
+from tfgraphtune.layers.conv_base import (
+    check_units,
+    fresh_initializer,
+    homogeneous_edge_set,
+    project,
+)
 
 
 @tf.keras.utils.register_keras_serializable(package="tfgraphtune")
@@ -73,13 +78,23 @@ class GATv2Conv(tf.keras.layers.Layer):
         self.kernel_initializer = tf.keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = tf.keras.regularizers.get(kernel_regularizer)
 
+    def _init(self):
+        return fresh_initializer(self.kernel_initializer)
+
     def build(self, input_shape):
         input_dim = int(input_shape[-1])
         width = self.num_heads * self.units
-        common = dict(initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
-        self.kernel = self.add_weight(name="kernel", shape=(input_dim, width), **common)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(input_dim, width),
+            initializer=self._init(),
+            regularizer=self.kernel_regularizer,
+        )
         self.target_kernel = self.add_weight(
-            name="target_kernel", shape=(input_dim, width), **common
+            name="target_kernel",
+            shape=(input_dim, width),
+            initializer=self._init(),
+            regularizer=self.kernel_regularizer,
         )
         self.attention = self.add_weight(
             name="attention", shape=(self.num_heads, self.units), initializer="glorot_uniform"

@@ -8,7 +8,12 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from tfgraphtune.layers import propagation
-from tfgraphtune.layers.conv_base import check_units, homogeneous_edge_set, project
+from tfgraphtune.layers.conv_base import (
+    check_units,
+    fresh_initializer,
+    homogeneous_edge_set,
+    project,
+)
 
 
 @tf.keras.utils.register_keras_serializable(package="tfgraphtune")
@@ -54,13 +59,23 @@ class GINConv(tf.keras.layers.Layer):
         self.kernel_initializer = tf.keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = tf.keras.regularizers.get(kernel_regularizer)
 
+    def _init(self):
+        return fresh_initializer(self.kernel_initializer)
+
     def build(self, input_shape):
         input_dim = int(input_shape[-1])
-        common = dict(initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
-        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units), **common)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(input_dim, self.units),
+            initializer=self._init(),
+            regularizer=self.kernel_regularizer,
+        )
         self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
         self.output_kernel = self.add_weight(
-            name="output_kernel", shape=(self.units, self.units), **common
+            name="output_kernel",
+            shape=(self.units, self.units),
+            initializer=self._init(),
+            regularizer=self.kernel_regularizer,
         )
         self.output_bias = self.add_weight(
             name="output_bias", shape=(self.units,), initializer="zeros"

@@ -8,7 +8,12 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from tfgraphtune.layers import propagation
-from tfgraphtune.layers.conv_base import check_units, homogeneous_edge_set, project
+from tfgraphtune.layers.conv_base import (
+    check_units,
+    fresh_initializer,
+    homogeneous_edge_set,
+    project,
+)
 
 
 @tf.keras.utils.register_keras_serializable(package="tfgraphtune")
@@ -54,12 +59,22 @@ class SAGEConv(tf.keras.layers.Layer):
         self.kernel_initializer = tf.keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = tf.keras.regularizers.get(kernel_regularizer)
 
+    def _init(self):
+        return fresh_initializer(self.kernel_initializer)
+
     def build(self, input_shape):
         input_dim = int(input_shape[-1])
-        common = dict(initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
-        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units), **common)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(input_dim, self.units),
+            initializer=self._init(),
+            regularizer=self.kernel_regularizer,
+        )
         self.neighbor_kernel = self.add_weight(
-            name="neighbor_kernel", shape=(input_dim, self.units), **common
+            name="neighbor_kernel",
+            shape=(input_dim, self.units),
+            initializer=self._init(),
+            regularizer=self.kernel_regularizer,
         )
         if self.use_bias:
             self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")

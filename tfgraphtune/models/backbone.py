@@ -179,6 +179,10 @@ class Backbone(tf.keras.Model):
             "conv_options": dict(self.conv_options),
         }
 
+    def get_build_config(self):
+        # Built by its first call on a GraphTensor; an input shape cannot rebuild it.
+        return None
+
     @classmethod
     def from_config(cls, config: dict) -> Backbone:
         return cls(**config)

@@ -60,6 +60,10 @@ class NodeModel(tf.keras.Model):
             "head_hidden_units": self.head.hidden_units,
         }
 
+    def get_build_config(self):
+        # Built by its first call on a GraphTensor; an input shape cannot rebuild it.
+        return None
+
     @classmethod
     def from_config(cls, config: dict) -> NodeModel:
         config = dict(config)
