@@ -12,15 +12,13 @@ import importlib
 import os
 import sys
 
+from tfgraphtune.cli.errors import UserError
+
 # Subcommand modules, in the order `--help` lists them.
-_SUBCOMMANDS = ("datasets",)
+_SUBCOMMANDS = ("datasets", "finetune", "evaluate")
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
-
-
-class UserError(Exception):
-    """A mistake in the command line or config that the user can fix; printed, no traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:

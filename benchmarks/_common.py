@@ -1,0 +1,48 @@
+"""Shared bits of the benchmark scripts: threads, machine facts, table and JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+
+def default_data_dir() -> str:
+    return os.environ.get("TFGRAPHTUNE_DATA_DIR", str(REPO_ROOT.parent / "shared" / "data"))
+
+
+def set_threads(threads: int) -> None:
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def machine() -> dict:
+    import tensorflow as tf
+
+    return {
+        "tensorflow": tf.__version__,
+        "python": platform.python_version(),
+        "cpus_visible": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    }
+
+
+def report(results: dict, json_path: str | None, rows: list[tuple[str, str]]) -> None:
+    """Prints a two-column markdown table and writes the JSON (if a path is given)."""
+    width = max(len(key) for key, _ in rows)
+    print(f"| {'metric'.ljust(width)} | value |")
+    print(f"|{'-' * (width + 2)}|-------|")
+    for key, value in rows:
+        print(f"| {key.ljust(width)} | {value} |")
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps(results, indent=2))
+        print(f"wrote {json_path}")

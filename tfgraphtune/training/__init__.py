@@ -1,0 +1,1 @@
+"""Optimizers, losses, callbacks and evaluation for `model.fit` training."""

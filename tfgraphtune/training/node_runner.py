@@ -1,0 +1,181 @@
+"""Training and evaluating node classification from a config (what ``finetune`` runs)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from tfgraphtune.data.datasets.dataset import NodeDataset
+from tfgraphtune.data.datasets.registry import load_dataset
+from tfgraphtune.data.graph_transforms import normalize_node_feature
+from tfgraphtune.layers.propagation import precompute_gcn_normalization
+from tfgraphtune.models.backbone import Backbone
+from tfgraphtune.models.tasks.node_classification import NodeModel, full_batch_inputs
+from tfgraphtune.training import run_folder
+from tfgraphtune.training.callbacks import StepTimer, standard_callbacks
+from tfgraphtune.training.evaluation import classification_metrics, per_class_report
+from tfgraphtune.training.losses import SparseCategoricalCrossentropyWithSmoothing
+from tfgraphtune.training.optimizers import make_optimizer
+
+BACKBONE_KEYS = (
+    "conv",
+    "hidden_units",
+    "num_layers",
+    "activation",
+    "dropout",
+    "input_dropout",
+    "sparse_inputs",
+    "residual",
+    "normalization",
+    "l2",
+    "conv_options",
+)
+
+
+def build_backbone(model_config: dict, *, node_set: str, feature: str, edge_set: str | None):
+    """A `Backbone` from the ``model`` section of a config."""
+    options = {key: model_config[key] for key in BACKBONE_KEYS}
+    return Backbone(node_set=node_set, feature=feature, edge_set=edge_set, **options)
+
+
+def prepare_node_data(config: dict) -> tuple[NodeDataset, Any]:
+    """Loads the data set and returns it with the graph the model sees (normalized, cached)."""
+    data = config["data"]
+    dataset = load_dataset(data["dataset"], data["data_dir"])
+    if not isinstance(dataset, NodeDataset):
+        raise ValueError(
+            f"data set {data['dataset']!r} holds many graphs; use task: graph_classification."
+        )
+    graph = dataset.graph
+    if data["normalize_features"]:
+        graph = normalize_node_feature(
+            graph, dataset.node_set, dataset.feature, data["normalize_features"]
+        )
+    if config["model"]["conv"] == "gcn":
+        # The graph is fixed: compute D^-1/2 (A+I) D^-1/2 once, not every step.
+        graph = precompute_gcn_normalization(graph, dataset.edge_set)
+    return dataset, graph
+
+
+def build_node_model(config: dict, dataset: NodeDataset, backbone: Backbone | None = None):
+    """The `NodeModel` for a config (a given `backbone` replaces the configured one)."""
+    model_config = config["model"]
+    if backbone is None:
+        backbone = build_backbone(
+            model_config,
+            node_set=dataset.node_set,
+            feature=dataset.feature,
+            edge_set=dataset.edge_set,
+        )
+    return NodeModel(
+        backbone,
+        dataset.num_classes,
+        head=model_config["head"],
+        head_dropout=model_config["head_dropout"],
+        head_hidden_units=model_config["head_hidden_units"],
+    )
+
+
+def compile_node_model(model: tf.keras.Model, config: dict) -> None:
+    """Compiles with the configured optimizer, smoothed cross-entropy and weighted accuracy."""
+    train = config["train"]
+    model.compile(
+        optimizer=make_optimizer(
+            train["optimizer"],
+            train["learning_rate"],
+            weight_decay=train["weight_decay"],
+            schedule=train["schedule"],
+            decay_steps=max(int(train["epochs"]), 1),
+            warmup_steps=train["warmup_steps"],
+        ),
+        loss=SparseCategoricalCrossentropyWithSmoothing(train["label_smoothing"]),
+        weighted_metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+
+
+def node_metrics(model: tf.keras.Model, dataset: NodeDataset, graph) -> dict[str, Any]:
+    """Accuracy and macro-F1 per split from one full-graph inference."""
+    logits = model(graph, training=False).numpy()
+    labels = dataset.labels
+    return {
+        split: classification_metrics(labels[ids], logits[ids])
+        for split, ids in dataset.splits.items()
+    }
+
+
+def train_node_classification(
+    config: dict, *, backbone: Backbone | None = None, model_hook=None
+) -> dict[str, Any]:
+    """Trains, evaluates and writes a run folder for one node classification config.
+
+    Args:
+      config: A full config (see `tfgraphtune.training.config.load_config`).
+      backbone: Optional pre-built (e.g. pre-trained) backbone.
+      model_hook: Optional ``hook(model) -> list[callbacks]`` run after the model is built
+        and before compiling (fine-tuning strategies set trainability here).
+
+    Returns:
+      The metrics dict also written to ``metrics.json``.
+    """
+    tf.keras.utils.set_random_seed(int(config["train"]["seed"]))
+    dataset, graph = prepare_node_data(config)
+    inputs = full_batch_inputs(dataset, graph)
+    model = build_node_model(config, dataset, backbone)
+    model(graph)  # Build the weights.
+    extra_callbacks = list(model_hook(model) or []) if model_hook else []
+    compile_node_model(model, config)
+    run_dir = Path(config["out"])
+    train = config["train"]
+    stopping = train["early_stopping"] or {}
+    timer = StepTimer()
+    callbacks = [
+        timer,
+        *standard_callbacks(
+            monitor=stopping.get("monitor", "val_loss"),
+            patience=stopping.get("patience"),
+            mode=stopping.get("mode", "auto"),
+            log_dir=str(run_dir / "logs") if train["tensorboard"] else None,
+        ),
+        *extra_callbacks,
+    ]
+    start = time.perf_counter()
+    history = model.fit(
+        inputs["train"].repeat(),
+        steps_per_epoch=1,
+        epochs=int(train["epochs"]),
+        validation_data=inputs["validation"],
+        callbacks=callbacks,
+        verbose=int(train["verbose"]),
+    )
+    train_time = time.perf_counter() - start
+    metrics = node_metrics(model, dataset, graph)
+    metrics["epochs_run"] = len(history.history["loss"])
+    metrics["train_time_s"] = train_time
+    metrics["step_time_median_s"] = float(np.median(timer.step_times))
+    test_ids = dataset.splits["test"]
+    logits = model(graph, training=False).numpy()
+    report = per_class_report(dataset.labels[test_ids], logits[test_ids])
+    run_folder.write_run(
+        run_dir,
+        config=config,
+        schema=dataset.schema,
+        model=model,
+        metrics=metrics,
+        history=history.history,
+        tables={"per_class_test": report},
+    )
+    return metrics
+
+
+def evaluate_node_run(run_dir: str | Path) -> dict[str, Any]:
+    """Rebuilds a run's model from its folder, restores the weights and re-computes metrics."""
+    config = run_folder.read_run_config(run_dir)
+    dataset, graph = prepare_node_data(config)
+    model = build_node_model(config, dataset)
+    model(graph)
+    run_folder.load_weights(model, run_dir)
+    return node_metrics(model, dataset, graph)
