@@ -104,6 +104,7 @@ def cast_array(
         target = f"castable to {dtype.name}"
     rows = bad[:5]
     shown = [rows_view[r].tolist() if rows_view.shape[1] > 1 else rows_view[r, 0] for r in rows]
+    shown = [v.item() if isinstance(v, np.generic) else v for v in shown]
     raise ValidationError(
         f"{what.capitalize()} '{feature}' of '{set_name}' must be {target}; rows {rows} "
         f"hold {shown}. Fix or remove those values (integers must be whole numbers, "
@@ -131,7 +132,7 @@ def _stack_items(
         items.append(item)
     if bad:
         rows = bad[:5]
-        received = [values.iloc[r] for r in rows]
+        received = [v.tolist() if hasattr(v, "tolist") else v for v in values.iloc[rows]]
         raise ValidationError(
             f"Feature '{feature}' of '{set_name}' must hold one list of shape {list(shape)} "
             f"per row (the schema's shape); rows {rows} hold {received}. Fix those rows, or "
