@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
-from conftest import cites, papers
+from tiny_graphs import cites, papers
 
 from tfgraphtune.data import (
     DropDanglingEdges,
