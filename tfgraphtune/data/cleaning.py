@@ -281,15 +281,16 @@ class FilterNodes:
         self.predicate = predicate
 
     def _degrees(self, tables: GraphTables, ids: pd.Series) -> np.ndarray:
-        index = id_index(ids)
-        degree = np.zeros(len(ids), dtype=np.int64)
+        """Returns the degree of each row's id (rows sharing an id share its degree)."""
+        index = id_index(ids.unique())
+        degree = np.zeros(len(index), dtype=np.int64)
         for name, frame in tables.edge_sets.items():
             for end, node_set in zip(("source", "target"), tables.endpoints(name)):
                 if node_set != self.node_set:
                     continue
                 found = positions(index, frame[end])
                 np.add.at(degree, found[found >= 0], 1)
-        return degree
+        return degree[positions(index, ids)]
 
     def _keep(self, tables: GraphTables, frame: pd.DataFrame, ids: pd.Series) -> np.ndarray:
         keep = np.ones(len(frame), dtype=bool)
@@ -396,9 +397,10 @@ class MakeUndirected:
         for name in self._targets(tables):
             frame = tables.edge_sets[name]
             _require_edge_columns(name, frame)
-            pairs = id_index(list(zip(frame["source"], frame["target"])))
+            existing = set(zip(frame["source"], frame["target"]))
             reverse = id_index(list(zip(frame["target"], frame["source"])))
-            new = np.asarray(positions(pairs, reverse) < 0) & ~np.asarray(reverse.duplicated())
+            new = np.array([pair not in existing for pair in reverse], dtype=bool)
+            new &= ~np.asarray(reverse.duplicated())
             added = frame.loc[new].copy()
             added["source"], added["target"] = frame.loc[new, "target"], frame.loc[new, "source"]
             report.record(name, "added", new.sum(), reverse[new][:_MAX_SAMPLES].tolist())
