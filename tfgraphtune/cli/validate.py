@@ -97,11 +97,11 @@ def run(args: argparse.Namespace) -> int:
         cleaning=steps or None,
     )
     print(f"Valid graph for schema {args.schema}:")
-    pieces = [("node set", n, s) for n, s in graph.node_sets.items()]
-    pieces += [("edge set", n, s) for n, s in graph.edge_sets.items()]
+    pieces = [("node set", n, s) for n, s in sorted(graph.node_sets.items())]
+    pieces += [("edge set", n, s) for n, s in sorted(graph.edge_sets.items())]
     for kind, name, piece in pieces:
         features = ", ".join(
-            f"{f}{list(v.shape[1:])} {v.dtype.name}" for f, v in piece.features.items()
+            f"{f}{list(v.shape[1:])} {v.dtype.name}" for f, v in sorted(piece.features.items())
         )
         print(
             f"  {kind} {name}: {int(piece.sizes.numpy().sum())} rows; features: {features or '-'}"

@@ -162,7 +162,7 @@ def _features_of_table(
     set_name: str, frame: pd.DataFrame, features, used: set[str]
 ) -> dict[str, np.ndarray]:
     arrays = {}
-    for name, feature in features.items():
+    for name, feature in sorted(features.items()):
         arrays[name] = feature_array(frame, name, feature, set_name=set_name)
         _check_finite(set_name, name, arrays[name])
         used.update(feature_columns(frame, name))
@@ -198,7 +198,7 @@ def checked_arrays(tables: GraphTables, schema: tfgnn.GraphSchema) -> TableArray
     )
     arrays = TableArrays({}, {}, {}, {}, {})
     indexes = {}
-    for set_name, node_set in schema.node_sets.items():
+    for set_name, node_set in sorted(schema.node_sets.items()):
         frame = tables.node_sets[set_name]
         _check_not_empty(set_name, len(frame))
         ids = tables.node_ids(set_name)
@@ -208,7 +208,7 @@ def checked_arrays(tables: GraphTables, schema: tfgnn.GraphSchema) -> TableArray
         arrays.node_features[set_name] = _features_of_table(
             set_name, frame, node_set.features, {tables.id_column}
         )
-    for set_name, edge_set in schema.edge_sets.items():
+    for set_name, edge_set in sorted(schema.edge_sets.items()):
         frame = tables.edge_sets[set_name]
         _check_edge_columns(set_name, frame)
         ends = (edge_set.source, edge_set.target)
