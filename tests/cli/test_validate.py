@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -136,11 +135,6 @@ def test_subprocess_error_has_no_traceback(files):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("tfgraphtune.cli.datasets") is None,
-    reason="python -m tfgraphtune.cli.main needs every registered subcommand "
-    "(tfgraphtune/cli/datasets.py is not on this branch)",
-)
 def test_python_m_entry_point_error_has_no_traceback(files):
     result = _run(["-m", "tfgraphtune.cli.main", *_argv(files, "dirty")])
     assert result.returncode == 2

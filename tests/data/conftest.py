@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import tensorflow_gnn as tfgnn
 from google.protobuf import text_format
-from tiny_graphs import TINY_SCHEMA
+
+from tests.data.tiny_graphs import TINY_SCHEMA
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tiny_graphs import cites, papers
 
+from tests.data.tiny_graphs import cites, papers
 from tfgraphtune.data import (
     CleaningReport,
     Compose,

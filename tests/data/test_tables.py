@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
-from tiny_graphs import cites, papers
 
+from tests.data.tiny_graphs import cites, papers
 from tfgraphtune.data import (
     DropDanglingEdges,
     GraphTables,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-from tiny_graphs import cites, papers
 
+from tests.data.tiny_graphs import cites, papers
 from tfgraphtune.data import ValidationError, graph_from_tables, read_graphs, write_graphs
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
-from tiny_graphs import cites, papers
 
+from tests.data.tiny_graphs import cites, papers
 from tfgraphtune.data import GraphTables, ValidationError, validate_graph, validate_tables
 
 FEAT = [[0.0, 1.0, 2.0], [1.0, 2.0, 3.0], [2.0, 3.0, 4.0]]
