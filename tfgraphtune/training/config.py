@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -58,6 +59,28 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1's SafeLoader, except that ``1e-3`` is a float (YAML 1.1 wants ``1.0e-3``)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def _load_yaml(text_or_stream):
+    return yaml.load(text_or_stream, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
 class ConfigError(ValueError):
     """A config file or override names an unknown key or an invalid value."""
 
@@ -92,7 +115,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     path = [part for part in key.strip().split(".") if part]
     if not path:
         raise ConfigError(f"override {text!r} has an empty key.")
-    return path, yaml.safe_load(raw) if raw.strip() else None
+    return path, _load_yaml(raw) if raw.strip() else None
 
 
 def load_config(
@@ -114,7 +137,7 @@ def load_config(
     if path is not None:
         try:
             with open(path) as stream:
-                user = yaml.safe_load(stream) or {}
+                user = _load_yaml(stream) or {}
         except OSError as err:
             raise ConfigError(f"cannot read config file {str(path)!r}: {err.strerror}.") from None
         except yaml.YAMLError as err:
@@ -136,3 +159,8 @@ def load_config(
 def dump_config(config: Mapping[str, Any]) -> str:
     """The config as YAML text (keys in their defined order)."""
     return yaml.safe_dump(dict(config), sort_keys=False)
+
+
+def load_config_text(text: str) -> dict[str, Any]:
+    """Parses config YAML text as written by `dump_config` (no merging or checks)."""
+    return _load_yaml(text)

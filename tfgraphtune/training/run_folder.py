@@ -21,9 +21,8 @@ from typing import Any
 import pandas as pd
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
-import yaml
 
-from tfgraphtune.training.config import dump_config
+from tfgraphtune.training.config import dump_config, load_config_text
 
 WEIGHTS_PREFIX = "weights/model"
 
@@ -66,7 +65,7 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
                 f"{run_dir} is not a tfgraphtune run folder: {name} is missing; pass the folder "
                 "that `tfgraphtune finetune` wrote (its --out)."
             )
-    return yaml.safe_load((run_dir / "config.yaml").read_text())
+    return load_config_text((run_dir / "config.yaml").read_text())
 
 
 def load_weights(model: tf.keras.Model, run_dir: str | Path) -> None:
