@@ -135,6 +135,7 @@ class GCNConv(tf.keras.layers.Layer):
             target=adjacency.target,
             weights=weights,
             num_targets=node_set.total_size,
+            order=edge_set.features.get(propagation.CSR_ORDER),
         )
         outputs += tf.cast(self_weights, projected.dtype) * projected
         if self.use_bias:

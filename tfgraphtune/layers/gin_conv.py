@@ -95,6 +95,7 @@ class GINConv(tf.keras.layers.Layer):
             target=adjacency.target,
             weights=None,
             num_targets=node_set.total_size,
+            order=edge_set.features.get(propagation.CSR_ORDER),
         )
         hidden = tf.nn.relu((1.0 + self.eps) * projected + summed + self.bias)
         return self.activation(tf.matmul(hidden, self.output_kernel) + self.output_bias)

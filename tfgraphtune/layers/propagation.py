@@ -17,6 +17,8 @@ from tensorflow.python.ops.linalg.sparse import sparse_csr_matrix_ops as _csr_op
 # Feature names under which `precompute_gcn_normalization` stores the coefficients.
 GCN_EDGE_WEIGHT = "_gcn_edge_norm"
 GCN_SELF_WEIGHT = "_gcn_self_norm"
+# Permutation of the edges into (target, source) order, so aggregation skips its sort.
+CSR_ORDER = "_csr_order"
 
 
 def single_edge_set(graph: tfgnn.GraphTensor, edge_set_name: str | None) -> str:
@@ -42,6 +44,7 @@ def aggregate(
     target: tf.Tensor,
     weights: tf.Tensor | None,
     num_targets: tf.Tensor,
+    order: tf.Tensor | None = None,
 ) -> tf.Tensor:
     """Sums weighted source rows into target rows: ``out[t] = sum_e w_e * values[source_e]``.
 
@@ -51,6 +54,8 @@ def aggregate(
       target: ``[E]`` target row of each edge.
       weights: ``[E]`` edge weights, or None for all ones.
       num_targets: Number of output rows.
+      order: Optional permutation that sorts the edges by (target, source), as stored by
+        `precompute_gcn_normalization`; without it the edges are sorted here.
 
     Returns:
       ``[num_targets, channels]``.
@@ -62,9 +67,13 @@ def aggregate(
     weights = tf.cast(weights, values.dtype)
     num_sources = tf.shape(values, out_type=tf.int64)[0]
     dense_shape = tf.stack([tf.cast(num_targets, tf.int64), num_sources])
-    matrix = tf.sparse.reorder(
-        tf.SparseTensor(tf.stack([target, source], axis=1), weights, dense_shape)
-    )
+    if order is not None:
+        target, source, weights = (tf.gather(t, order) for t in (target, source, weights))
+        matrix = tf.SparseTensor(tf.stack([target, source], axis=1), weights, dense_shape)
+    else:
+        matrix = tf.sparse.reorder(
+            tf.SparseTensor(tf.stack([target, source], axis=1), weights, dense_shape)
+        )
     if values.dtype not in (tf.float32, tf.float64):
         # The CSR kernels exist for float32/float64 (and complex) only.
         return tf.math.unsorted_segment_sum(
@@ -126,8 +135,9 @@ def precompute_gcn_normalization(
     recomputing them every step.
 
     Returns:
-      A new GraphTensor with edge feature ``_gcn_edge_norm`` and node feature
-      ``_gcn_self_norm``.
+      A new GraphTensor with edge features ``_gcn_edge_norm`` and ``_csr_order`` (the edge
+      permutation into (target, source) order, which lets aggregation skip sorting every
+      step) and node feature ``_gcn_self_norm``.
     """
     edge_set_name = single_edge_set(graph, edge_set_name)
     edge_weights, self_weights = gcn_normalization(
@@ -136,11 +146,19 @@ def precompute_gcn_normalization(
         add_self_loops=add_self_loops,
         edge_weight_feature=edge_weight_feature,
     )
-    node_set_name = graph.edge_sets[edge_set_name].adjacency.target_name
+    adjacency = graph.edge_sets[edge_set_name].adjacency
+    node_set_name = adjacency.target_name
+    order = tf.argsort(
+        tf.cast(adjacency.target, tf.int64)
+        * tf.cast(graph.node_sets[node_set_name].total_size, tf.int64)
+        + tf.cast(adjacency.source, tf.int64),
+        stable=True,
+    )
     node_features = dict(graph.node_sets[node_set_name].features)
     node_features[GCN_SELF_WEIGHT] = self_weights
     edge_features = dict(graph.edge_sets[edge_set_name].features)
     edge_features[GCN_EDGE_WEIGHT] = edge_weights
+    edge_features[CSR_ORDER] = tf.cast(order, tf.int64)
     return graph.replace_features(
         node_sets={node_set_name: node_features}, edge_sets={edge_set_name: edge_features}
     )

@@ -94,6 +94,7 @@ class SAGEConv(tf.keras.layers.Layer):
             target=adjacency.target,
             weights=tf.gather(inverse, adjacency.target),
             num_targets=num_nodes,
+            order=edge_set.features.get(propagation.CSR_ORDER),
         )
         outputs = project(node_states, self.kernel) + neighbor_mean
         if self.use_bias:
