@@ -159,12 +159,39 @@ def graph_from_tables(
     ...     "cora", nodes={"paper": "papers.csv"}, edges={"cites": "cites.csv"},
     ...     cleaning=[DropSelfLoops(), DropDanglingEdges()])  # doctest: +SKIP
     """
+    graph, _, report = graph_and_tables_from_tables(
+        schema, nodes, edges, context, id_column=id_column, cleaning=cleaning
+    )
+    return graph, report
+
+
+def graph_and_tables_from_tables(
+    schema: SchemaLike,
+    nodes: Mapping[str, TableLike],
+    edges: Mapping[str, TableLike],
+    context: TableLike | None = None,
+    *,
+    id_column: str = "id",
+    cleaning: Compose | Sequence[CleaningStep] | None = None,
+) -> tuple[tfgnn.GraphTensor, GraphTables, CleaningReport]:
+    """Like `graph_from_tables`, and also returns the cleaned tables the graph was built from.
+
+    The cleaned tables say which node id each graph row holds
+    (``tables.node_ids(node_set)[i]`` is node ``i``), so labels or splits keyed by id can
+    be mapped onto the graph.
+
+    Returns:
+      ``(graph, cleaned_tables, report)``.
+
+    Raises:
+      ValidationError: As `graph_from_tables`.
+    """
     schema = load_schema(schema)
     tables = _tables(schema, nodes, edges, context, id_column)
     tables, report = _clean(tables, cleaning)
     graph = _graph_from_checked(schema, checked_arrays(tables, schema))
     validate_graph(graph, schema)
-    return graph, report
+    return graph, tables, report
 
 
 def _cast_features(

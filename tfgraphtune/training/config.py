@@ -10,13 +10,26 @@ from typing import Any
 
 import yaml
 
-TASKS = ("node_classification", "graph_classification", "link_prediction")
+TASKS = ("node_classification", "node_regression", "graph_classification", "link_prediction")
+# Mappings whose keys the user names (node/edge set names, conv options): merged as values.
+FREE_FORM_KEYS = ("conv_options", "nodes", "edges")
 
 DEFAULTS: dict[str, Any] = {
     "task": "node_classification",
     "data": {
-        "dataset": "cora",
+        "dataset": "cora",  # a known data set name, or "tables" (see data.tables)
         "data_dir": None,
+        "tables": {  # the user's own node/edge tables (dataset: tables)
+            "schema": None,
+            "nodes": {},  # node set -> CSV/Parquet path
+            "edges": {},  # edge set -> CSV/Parquet path with source/target columns
+            "node_set": None,
+            "feature": "feat",
+            "label": "label",
+            "splits": None,  # CSV/Parquet with columns id, split (train|validation|test)
+            "cleaning": [],  # e.g. [drop_self_loops, drop_dangling_edges, make_undirected]
+            "id_column": "id",
+        },
         "normalize_features": "row_sum",  # row_sum | standardize | null
         "folds": 10,  # graph_classification: k-fold cross-validation
         "fold": 0,  # graph_classification: which fold is the test fold
@@ -91,7 +104,7 @@ def _merge(base: dict, update: Mapping, path: str) -> dict:
         where = f"{path}{key}"
         if key not in base:
             raise ConfigError(f"unknown config key {where!r}; known keys here: {sorted(base)}.")
-        if isinstance(base[key], dict) and key != "conv_options":
+        if isinstance(base[key], dict) and key not in FREE_FORM_KEYS:
             if value is None:
                 merged[key] = None
                 continue

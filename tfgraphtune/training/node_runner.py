@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgraphtune.data.datasets.dataset import NodeDataset
+from tfgraphtune.data.datasets.from_tables import node_dataset_from_tables
 from tfgraphtune.data.datasets.registry import load_dataset
 from tfgraphtune.data.graph_transforms import normalize_node_feature
 from tfgraphtune.layers.propagation import precompute_gcn_normalization
@@ -17,7 +18,11 @@ from tfgraphtune.models.backbone import Backbone
 from tfgraphtune.models.tasks.node_classification import NodeModel, full_batch_inputs
 from tfgraphtune.training import run_folder
 from tfgraphtune.training.callbacks import StepTimer, standard_callbacks
-from tfgraphtune.training.evaluation import classification_metrics, per_class_report
+from tfgraphtune.training.evaluation import (
+    classification_metrics,
+    per_class_report,
+    regression_metrics,
+)
 from tfgraphtune.training.losses import SparseCategoricalCrossentropyWithSmoothing
 from tfgraphtune.training.optimizers import make_optimizer
 
@@ -45,7 +50,26 @@ def build_backbone(model_config: dict, *, node_set: str, feature: str, edge_set:
 def prepare_node_data(config: dict) -> tuple[NodeDataset, Any]:
     """Loads the data set and returns it with the graph the model sees (normalized, cached)."""
     data = config["data"]
-    dataset = load_dataset(data["dataset"], data["data_dir"])
+    if data["dataset"] == "tables":
+        tables = data["tables"]
+        if not tables["schema"] or not tables["node_set"] or not tables["splits"]:
+            raise ValueError(
+                "data.dataset: tables needs data.tables.schema, data.tables.node_set and "
+                "data.tables.splits (plus nodes and edges)."
+            )
+        dataset = node_dataset_from_tables(
+            tables["schema"],
+            nodes=tables["nodes"],
+            edges=tables["edges"],
+            node_set=tables["node_set"],
+            feature=tables["feature"],
+            label=tables["label"],
+            splits=tables["splits"],
+            cleaning=tables["cleaning"],
+            id_column=tables["id_column"],
+        )
+    else:
+        dataset = load_dataset(data["dataset"], data["data_dir"])
     if not isinstance(dataset, NodeDataset):
         raise ValueError(
             f"data set {data['dataset']!r} holds many graphs; use task: graph_classification."
@@ -71,9 +95,10 @@ def build_node_model(config: dict, dataset: NodeDataset, backbone: Backbone | No
             feature=dataset.feature,
             edge_set=dataset.edge_set,
         )
+    regression = config["task"] == "node_regression"
     return NodeModel(
         backbone,
-        dataset.num_classes,
+        1 if regression else dataset.num_classes,
         head=model_config["head"],
         head_dropout=model_config["head_dropout"],
         head_hidden_units=model_config["head_hidden_units"],
@@ -83,6 +108,15 @@ def build_node_model(config: dict, dataset: NodeDataset, backbone: Backbone | No
 def compile_node_model(model: tf.keras.Model, config: dict) -> None:
     """Compiles with the configured optimizer, smoothed cross-entropy and weighted accuracy."""
     train = config["train"]
+    if config["task"] == "node_regression":
+        loss = tf.keras.losses.MeanSquaredError()
+        metrics = [
+            tf.keras.metrics.RootMeanSquaredError(name="rmse"),
+            tf.keras.metrics.MeanAbsoluteError(name="mae"),
+        ]
+    else:
+        loss = SparseCategoricalCrossentropyWithSmoothing(train["label_smoothing"])
+        metrics = [tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     model.compile(
         optimizer=make_optimizer(
             train["optimizer"],
@@ -92,19 +126,20 @@ def compile_node_model(model: tf.keras.Model, config: dict) -> None:
             decay_steps=max(int(train["epochs"]), 1),
             warmup_steps=train["warmup_steps"],
         ),
-        loss=SparseCategoricalCrossentropyWithSmoothing(train["label_smoothing"]),
-        weighted_metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        loss=loss,
+        weighted_metrics=metrics,
     )
 
 
 def node_metrics(model: tf.keras.Model, dataset: NodeDataset, graph) -> dict[str, Any]:
-    """Accuracy and macro-F1 per split from one full-graph inference."""
-    logits = model(graph, training=False).numpy()
+    """Per split from one full-graph inference: accuracy and macro-F1 for classification
+    (integer labels), RMSE and MAE for regression (float labels)."""
+    outputs = model(graph, training=False).numpy()
     labels = dataset.labels
-    return {
-        split: classification_metrics(labels[ids], logits[ids])
-        for split, ids in dataset.splits.items()
-    }
+    score = (
+        classification_metrics if np.issubdtype(labels.dtype, np.integer) else (regression_metrics)
+    )
+    return {split: score(labels[ids], outputs[ids]) for split, ids in dataset.splits.items()}
 
 
 def train_node_classification(
@@ -156,9 +191,11 @@ def train_node_classification(
     metrics["epochs_run"] = len(history.history["loss"])
     metrics["train_time_s"] = train_time
     metrics["step_time_median_s"] = float(np.median(timer.step_times))
+    tables = {}
     test_ids = dataset.splits["test"]
-    logits = model(graph, training=False).numpy()
-    report = per_class_report(dataset.labels[test_ids], logits[test_ids])
+    if config["task"] == "node_classification" and len(test_ids):
+        logits = model(graph, training=False).numpy()
+        tables["per_class_test"] = per_class_report(dataset.labels[test_ids], logits[test_ids])
     run_folder.write_run(
         run_dir,
         config=config,
@@ -166,7 +203,7 @@ def train_node_classification(
         model=model,
         metrics=metrics,
         history=history.history,
-        tables={"per_class_test": report},
+        tables=tables,
     )
     return metrics
 

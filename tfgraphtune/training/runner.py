@@ -11,7 +11,7 @@ from tfgraphtune.training import node_runner, run_folder
 def train(config: dict, **kwargs) -> dict[str, Any]:
     """Trains the config's task and writes its run folder; returns the metrics."""
     task = config["task"]
-    if task == "node_classification":
+    if task in ("node_classification", "node_regression"):
         return node_runner.train_node_classification(config, **kwargs)
     raise NotImplementedError(f"task {task!r} has no runner yet")
 
@@ -19,6 +19,6 @@ def train(config: dict, **kwargs) -> dict[str, Any]:
 def evaluate(run_dir: str | Path) -> dict[str, Any]:
     """Re-evaluates a run folder; returns metrics per split."""
     task = run_folder.read_run_config(run_dir)["task"]
-    if task == "node_classification":
+    if task in ("node_classification", "node_regression"):
         return node_runner.evaluate_node_run(run_dir)
     raise NotImplementedError(f"task {task!r} has no runner yet")
