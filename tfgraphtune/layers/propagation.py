@@ -65,8 +65,11 @@ def aggregate(
     matrix = tf.sparse.reorder(
         tf.SparseTensor(tf.stack([target, source], axis=1), weights, dense_shape)
     )
-    if values.dtype not in (tf.float32, tf.float64):
-        # The CSR kernels exist for float32/float64 (and complex) only.
+    static_sizes = values.shape[0] is not None and tf.get_static_value(num_targets) is not None
+    if values.dtype not in (tf.float32, tf.float64) or not static_sizes:
+        # The CSR kernels exist for float32/float64 (and complex) only, and TensorFlow's
+        # gradient of SparseMatrixMatMul needs static matrix sizes (graph batches traced
+        # with a relaxed spec have none).
         return tf.math.unsorted_segment_sum(
             tf.gather(values, source) * weights[:, None], target, num_targets
         )
