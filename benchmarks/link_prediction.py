@@ -11,8 +11,9 @@ Setup (GAE's, with the sampled loss of PyG's GAE example):
   of the full graph; message passing uses only the training edges;
 - encoder `Backbone(conv="gcn", hidden_units=[32, 16], final_activation="linear")`:
   GCN(32) -> ReLU -> GCN(16), no dropout; inner-product decoder `LinkModel(decoder="dot")`;
-- full-batch Adam (lr 0.01), `BinaryCrossentropy(from_logits=True)` on the training edges
-  and one fresh uniform negative pair per training edge every epoch (`link_inputs`);
+- 400 epochs (``--epochs``) of full-batch Adam (lr 0.01),
+  `BinaryCrossentropy(from_logits=True)` on the training edges and one fresh uniform
+  negative pair per training edge every epoch (`link_inputs`);
 - model selection: after every epoch the exact ROC-AUC on the validation pairs is computed
   and the weights of the best validation epoch are kept (``--select last`` keeps the last
   epoch instead, the paper's fixed-epoch protocol). Test pairs are scored once, at the end;
@@ -51,7 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dataset", default="cora", help="a Planetoid data set")
     parser.add_argument("--data-dir", default=os.environ.get("TFGRAPHTUNE_DATA_DIR"))
     parser.add_argument("--seeds", type=int, default=5, help="number of seeds (0 .. N-1)")
-    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--epochs", type=int, default=400)
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--select", choices=["best_val", "last"], default="best_val")
     parser.add_argument("--threads", type=int, default=2, help="TF intra/inter-op threads")
