@@ -5,7 +5,9 @@ product (TensorFlow's ``SparseMatrixMatMul``), which neither materialises an E x
 tensor nor re-sorts per step beyond one ordering pass; on this project's 2-core machine it
 measured 2x faster than sorted ``segment_sum`` and 9x faster than
 ``tf.sparse.sparse_dense_matmul`` at 100k nodes / 1.6M edges / 128 channels (forward and
-backward together).
+backward together). Graphs whose sizes are only known at run time (batches of small graphs
+traced with a relaxed spec, served requests) fall back to gather + ``unsorted_segment_sum``,
+because TensorFlow's gradient of the CSR product needs static sizes.
 """
 
 from __future__ import annotations
@@ -67,17 +69,20 @@ def aggregate(
     weights = tf.cast(weights, values.dtype)
     num_sources = tf.shape(values, out_type=tf.int64)[0]
     dense_shape = tf.stack([tf.cast(num_targets, tf.int64), num_sources])
+    static_sizes = values.shape[0] is not None and tf.get_static_value(num_targets) is not None
+    if values.dtype not in (tf.float32, tf.float64) or not static_sizes:
+        # The CSR kernels exist for float32/float64 (and complex) only, and TensorFlow's
+        # gradient of SparseMatrixMatMul needs static matrix sizes (graph batches traced
+        # with a relaxed spec have none).
+        return tf.math.unsorted_segment_sum(
+            tf.gather(values, source) * weights[:, None], target, num_targets
+        )
     if order is not None:
         target, source, weights = (tf.gather(t, order) for t in (target, source, weights))
         matrix = tf.SparseTensor(tf.stack([target, source], axis=1), weights, dense_shape)
     else:
         matrix = tf.sparse.reorder(
             tf.SparseTensor(tf.stack([target, source], axis=1), weights, dense_shape)
-        )
-    if values.dtype not in (tf.float32, tf.float64):
-        # The CSR kernels exist for float32/float64 (and complex) only.
-        return tf.math.unsorted_segment_sum(
-            tf.gather(values, source) * weights[:, None], target, num_targets
         )
     csr = _csr_ops.CSRSparseMatrix(matrix)
     return _csr_ops.matmul(csr, values)

@@ -40,6 +40,9 @@ class Backbone(tf.keras.Model):
       hidden_units: Width of every layer (int), or one width per layer (list).
       num_layers: Number of layers when `hidden_units` is an int.
       activation: Keras activation after every layer.
+      final_activation: Activation of the last layer instead of `activation`; None (the
+        default) keeps `activation`. ``"linear"`` gives the linear embeddings of the graph
+        auto-encoder's encoder (Kipf & Welling, "Variational Graph Auto-Encoders", 2016).
       dropout: Dropout rate on the input of every layer after the first.
       input_dropout: Dropout rate on the input features; None means `dropout`.
       sparse_inputs: Use `SparseInputDropout` for the input features.
@@ -66,6 +69,7 @@ class Backbone(tf.keras.Model):
         hidden_units: int | Sequence[int] = 64,
         num_layers: int = 2,
         activation: Any = "relu",
+        final_activation: Any = None,
         dropout: float = 0.5,
         input_dropout: float | None = None,
         sparse_inputs: bool = False,
@@ -102,6 +106,9 @@ class Backbone(tf.keras.Model):
         self.hidden_units = hidden_units if isinstance(hidden_units, int) else list(widths)
         self.num_layers = len(widths)
         self.activation = tf.keras.activations.get(activation)
+        self.final_activation = (
+            None if final_activation is None else tf.keras.activations.get(final_activation)
+        )
         self.dropout = float(dropout)
         self.input_dropout = None if input_dropout is None else float(input_dropout)
         self.sparse_inputs = bool(sparse_inputs)
@@ -154,7 +161,11 @@ class Backbone(tf.keras.Model):
             states = conv(self.dropouts[index](states, training=training), graph=graph)
             if self.norm_layers:
                 states = self.norm_layers[index](states, training=training)
-            states = self.activation(states)
+            last = index == len(self.conv_layers) - 1
+            if last and self.final_activation is not None:
+                states = self.final_activation(states)
+            else:
+                states = self.activation(states)
             if self.residual and not isinstance(inputs, tf.SparseTensor):
                 if inputs.shape[-1] == states.shape[-1]:
                     states += inputs
@@ -170,6 +181,11 @@ class Backbone(tf.keras.Model):
             "hidden_units": self.hidden_units,
             "num_layers": self.num_layers,
             "activation": tf.keras.activations.serialize(self.activation),
+            "final_activation": (
+                None
+                if self.final_activation is None
+                else tf.keras.activations.serialize(self.final_activation)
+            ),
             "dropout": self.dropout,
             "input_dropout": self.input_dropout,
             "sparse_inputs": self.sparse_inputs,

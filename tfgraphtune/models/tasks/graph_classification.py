@@ -1,0 +1,205 @@
+"""Graph classification (and regression): node embeddings pooled per graph, then a head."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_gnn as tfgnn
+
+from tfgraphtune.models.backbone import Backbone
+from tfgraphtune.models.tasks.heads import Head
+
+READOUTS = ("mean", "sum", "max")
+GRAPH_HEADS = ("linear", "mlp")
+# "max_no_inf" gives 0 instead of -inf for a graph without nodes.
+_REDUCE_TYPES = {"mean": "mean", "sum": "sum", "max": "max_no_inf"}
+
+
+def _serialize_unbuilt(layer: tf.keras.layers.Layer) -> dict:
+    """``tf.keras.layers.serialize`` without the build config.
+
+    A built backbone records its input shape, and deserializing would build it from a
+    symbolic tensor instead of a GraphTensor; the weights are created on the first call.
+    """
+    config = tf.keras.layers.serialize(layer)
+    config.pop("build_config", None)
+    return config
+
+
+def _check_readout(readout: str | Sequence[str]) -> list[str]:
+    names = [readout] if isinstance(readout, str) else list(readout)
+    if not names or any(name not in READOUTS for name in names) or len(set(names)) < len(names):
+        raise ValueError(
+            f"Received an invalid value for readout, expected one of {list(READOUTS)} or a "
+            f"non-empty list of distinct ones. Received: readout={readout!r}"
+        )
+    return names
+
+
+@tf.keras.utils.register_keras_serializable(package="tfgraphtune")
+class GraphModel(tf.keras.Model):
+    """Backbone, readout over each graph component, head: one output row per graph.
+
+    The readout pools the node embeddings of every component (one graph each, after
+    `graph_batches`) with ``tfgnn.pool_nodes_to_context``; several readouts are
+    concatenated, e.g. ``["sum", "mean"]``. The sum readout is the injective one of GIN
+    (Xu, Hu, Leskovec & Jegelka, "How Powerful are Graph Neural Networks?", ICLR 2019):
+    ``h_G = READOUT({h_v : v in G})``.
+
+    Args:
+      backbone: The `Backbone` computing node embeddings.
+      units: Number of classes (outputs are logits ``[num_graphs, units]``) or of regression
+        targets (values ``[num_graphs, units]``).
+      readout: ``"mean"``, ``"sum"``, ``"max"``, or a list of them to concatenate.
+      head: ``"linear"`` or ``"mlp"`` (see `Head`).
+      head_dropout: Dropout rate on the pooled embeddings (and the MLP's hidden layer).
+      head_hidden_units: Hidden width of an ``"mlp"`` head.
+
+    Call args:
+      graph: A scalar `tfgnn.GraphTensor` with one component per graph.
+
+    Returns:
+      ``[num_components, units]``.
+
+    Raises:
+      ValueError: An invalid `readout`, `head`, `units` or `head_dropout`.
+
+    Example:
+      >>> backbone = Backbone(node_set="atom", feature="feat", conv="gin", hidden_units=64)
+      >>> model = GraphModel(backbone, 2, readout="sum", head="mlp")
+      >>> logits = model(merged_graph)  # [num_graphs, 2]
+    """
+
+    def __init__(
+        self,
+        backbone: Backbone,
+        units: int,
+        *,
+        readout: str | Sequence[str] = "mean",
+        head: str = "mlp",
+        head_dropout: float = 0.0,
+        head_hidden_units: int = 64,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        readouts = _check_readout(readout)
+        if head not in GRAPH_HEADS:
+            raise ValueError(
+                f"Received an invalid value for head, expected one of {list(GRAPH_HEADS)}. "
+                f"Received: head={head!r}"
+            )
+        self.backbone = backbone
+        self.units = units
+        self.readout = readout if isinstance(readout, str) else readouts
+        self.readouts = readouts
+        self.head = Head(
+            units, kind=head, hidden_units=head_hidden_units, dropout=head_dropout, name="head"
+        )
+
+    def call(self, graph: tfgnn.GraphTensor, training=None):
+        embeddings = self.backbone(graph, training=training)
+        pooled = [
+            tfgnn.pool_nodes_to_context(
+                graph,
+                self.backbone.node_set,
+                _REDUCE_TYPES[name],
+                feature_value=embeddings,
+            )
+            for name in self.readouts
+        ]
+        pooled = pooled[0] if len(pooled) == 1 else tf.concat(pooled, axis=-1)
+        return self.head(pooled, training=training)
+
+    def get_config(self) -> dict:
+        return {
+            "name": self.name,
+            "backbone": _serialize_unbuilt(self.backbone),
+            "units": self.units,
+            "readout": self.readout,
+            "head": self.head.kind,
+            "head_dropout": self.head.dropout,
+            "head_hidden_units": self.head.hidden_units,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> GraphModel:
+        config = dict(config)
+        config["backbone"] = tf.keras.layers.deserialize(config["backbone"])
+        return cls(**config)
+
+
+def graph_batches(
+    graphs: Sequence[tfgnn.GraphTensor],
+    indices: Sequence[int] | np.ndarray,
+    *,
+    label_feature: str = "label",
+    batch_size: int = 32,
+    shuffle: bool = False,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """Mini-batches of whole graphs for `model.fit`: ``(merged graph, labels)``.
+
+    Each element merges `batch_size` graphs into one scalar GraphTensor with one component
+    per graph (``merge_batch_to_components``), so a `GraphModel` returns one row per graph
+    in batch order. The labels are read from the context feature `label_feature` (one value
+    per graph) and removed from the graph, so the model cannot see them.
+
+    Args:
+      graphs: Scalar GraphTensors with one component each and the same features.
+      indices: Which graphs to use, in order (e.g. a cross-validation fold).
+      label_feature: The context feature holding each graph's label.
+      batch_size: Graphs per batch; the last batch may be smaller.
+      shuffle: Reshuffle the graphs every epoch (iteration of the data set).
+      seed: Seed of the shuffling; the sequence of epochs is the same for the same seed.
+
+    Returns:
+      A `tf.data.Dataset` of ``(GraphTensor, labels [B])``.
+
+    Raises:
+      ValueError: No graphs or indices, indices out of range, a bad `batch_size`, or graphs
+        without `label_feature`.
+    """
+    if not graphs:
+        raise ValueError("graph_batches needs at least one graph; received an empty sequence.")
+    indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if indices.size == 0:
+        raise ValueError("graph_batches needs at least one index; received none.")
+    if indices.min() < 0 or indices.max() >= len(graphs):
+        raise ValueError(
+            f"indices must lie in [0, {len(graphs)}); received values from {indices.min()} "
+            f"to {indices.max()}."
+        )
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+        raise ValueError(
+            "Received an invalid value for batch_size, expected a positive integer. "
+            f"Received: batch_size={batch_size!r}"
+        )
+    if label_feature not in graphs[0].context.features:
+        raise ValueError(
+            f"the graphs have no context feature {label_feature!r} to read labels from; "
+            f"context features: {sorted(graphs[0].context.features)}."
+        )
+    spec = graphs[0].spec.relax(num_components=True, num_nodes=True, num_edges=True)
+    # Stacking the graphs once into a rank-1 GraphTensor lets tf.data slice, shuffle and
+    # batch them without calling back into Python every epoch.
+    stacked = (
+        tf.data.Dataset.from_generator(
+            lambda: (graphs[int(index)] for index in indices), output_signature=spec
+        )
+        .batch(indices.size)
+        .get_single_element()
+    )
+
+    def split_labels(graph: tfgnn.GraphTensor):
+        graph = graph.merge_batch_to_components()
+        context = dict(graph.context.features)
+        labels = context.pop(label_feature)
+        return graph.replace_features(context=context), tf.reshape(labels, [-1])
+
+    dataset = tf.data.Dataset.from_tensor_slices(stacked)
+    if shuffle:
+        # Seeded and reshuffled every epoch: a fresh data set repeats the same orders.
+        dataset = dataset.shuffle(indices.size, seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).map(split_labels).prefetch(tf.data.AUTOTUNE)
