@@ -41,6 +41,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgraphtune.data.datasets.registry import load_dataset
+from tfgraphtune.data.splits import stratified_folds, stratified_holdout
 from tfgraphtune.models.backbone import Backbone
 from tfgraphtune.models.tasks.graph_classification import GraphModel, graph_batches
 
@@ -61,40 +62,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="TF intra/inter-op threads")
     parser.add_argument("--json", help="write the results to this JSON file")
     return parser.parse_args(argv)
-
-
-def stratified_folds(labels: np.ndarray, folds: int, seed: int) -> list[np.ndarray]:
-    """Splits indices into `folds` test folds with the class proportions of `labels`.
-
-    Each class's indices are shuffled and dealt round-robin to the folds, starting where
-    the previous class stopped, so fold sizes differ by at most one.
-
-    Raises:
-      ValueError: Fewer than 2 folds, or more folds than graphs.
-    """
-    if folds < 2 or folds > len(labels):
-        raise ValueError(f"--folds must be in [2, {len(labels)}]; received {folds}.")
-    rng = np.random.default_rng(seed)
-    assignment = np.empty(len(labels), dtype=np.int64)
-    offset = 0
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
-        assignment[members] = (offset + np.arange(len(members))) % folds
-        offset += len(members)
-    return [np.sort(np.flatnonzero(assignment == fold)) for fold in range(folds)]
-
-
-def stratified_holdout(
-    indices: np.ndarray, labels: np.ndarray, fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Splits `indices` into ``(train, held out)``, holding out `fraction` of each class."""
-    rng = np.random.default_rng(seed)
-    held = []
-    for label in np.unique(labels[indices]):
-        members = rng.permutation(indices[labels[indices] == label])
-        held.append(members[: max(1, round(fraction * len(members)))])
-    held = np.sort(np.concatenate(held))
-    return np.setdiff1d(indices, held), held
 
 
 def whole(graphs, indices: np.ndarray, label: str):

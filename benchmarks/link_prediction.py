@@ -54,6 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seeds", type=int, default=5, help="number of seeds (0 .. N-1)")
     parser.add_argument("--epochs", type=int, default=400)
     parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--negatives", type=int, default=1, help="negatives per positive")
     parser.add_argument("--select", choices=["best_val", "last"], default="best_val")
     parser.add_argument("--threads", type=int, default=2, help="TF intra/inter-op threads")
     parser.add_argument("--json", help="write the results to this JSON file")
@@ -85,7 +86,7 @@ def run_seed(graph, node_set: str, feature: str, edge_set: str, seed: int, args)
     split = dataclasses.replace(
         split, train_graph=precompute_gcn_normalization(split.train_graph, edge_set)
     )
-    inputs = link_inputs(split, negatives_per_positive=1, seed=seed)
+    inputs = link_inputs(split, negatives_per_positive=args.negatives, seed=seed)
     tf.keras.utils.set_random_seed(seed)
     backbone = Backbone(
         node_set=node_set,
