@@ -135,6 +135,7 @@ def test_fresh_tensorflow_process_matches_keras(cora_export, tmp_path):
     np.testing.assert_allclose(probabilities.sum(-1), 1.0, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_saved_model_cli_show_and_run(cora_export, tmp_path):
     version_dir = str(cora_export.version_dir)
     cli = str(BIN / "saved_model_cli")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -369,7 +370,7 @@ class LocalServing:
         try:
             outputs = function(**tensors)
         except tf.errors.InvalidArgumentError as err:
-            raise ServingError("INVALID_ARGUMENT", err.message) from None
+            raise ServingError("INVALID_ARGUMENT", clean_error_message(err.message)) from None
         return {name: value.numpy() for name, value in outputs.items()}
 
     def predict_rest(self, body: Mapping) -> dict:
@@ -427,6 +428,19 @@ class LocalServing:
         for name, value in outputs.items():
             response.outputs[name].CopyFrom(tf.make_tensor_proto(value))
         return response
+
+
+def clean_error_message(message: str) -> str:
+    """The guard's message without TensorFlow's eager-call decorations (node names, ops)."""
+    lines = [
+        line.strip()
+        for line in message.splitlines()
+        if line.strip()
+        and not line.startswith(("Graph execution error", "Detected at node", "<stack traces"))
+    ]
+    text = " ".join(lines)
+    text = re.sub(r"\s*\[\[\{\{node [^}]*\}\}\]\]", "", text)
+    return re.sub(r"\s*\[Op:[^\]]*\]", "", text).strip()
 
 
 def _decode_b64(value):
