@@ -94,8 +94,11 @@ def test_fresh_tensorflow_process_matches_keras(cora_export, tmp_path):
     sub = cora_export.subgraph
     examples = client.examples_from_graphs([raw, raw])  # Whole graphs, labels included.
     examples[1:] = client.examples_from_graphs(
-        [__import__("tfgraphtune.serving.exporter", fromlist=["x"]).graph_tensor_from_arrays(
-            si, *sub)]
+        [
+            __import__("tfgraphtune.serving.exporter", fromlist=["x"]).graph_tensor_from_arrays(
+                si, *sub
+            )
+        ]
     )
     requests = {
         "examples": client.rest_request_body({"examples": examples}),
@@ -110,7 +113,10 @@ def test_fresh_tensorflow_process_matches_keras(cora_export, tmp_path):
     out = tmp_path / "out.json"
     subprocess.run(
         [sys.executable, str(script), str(cora_export.version_dir), str(requests_path), str(out)],
-        check=True, env=ENV, cwd=tmp_path, timeout=120,
+        check=True,
+        env=ENV,
+        cwd=tmp_path,
+        timeout=120,
     )
     reply = json.loads(out.read_text())
     assert reply["modules"] == []
@@ -141,7 +147,10 @@ def test_saved_model_cli_show_and_run(cora_export, tmp_path):
     cli = str(BIN / "saved_model_cli")
     show = subprocess.run(
         [cli, "show", "--all", "--dir", version_dir],
-        env=ENV, capture_output=True, text=True, timeout=120,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert show.returncode == 0, show.stderr
     assert "signature_def['serving_default']" in show.stdout
@@ -157,9 +166,22 @@ def test_saved_model_cli_show_and_run(cora_export, tmp_path):
         "edges/cites.#target": [1, 2],
     }
     run_examples = subprocess.run(
-        [cli, "run", "--dir", version_dir, "--tag_set", "serve", "--signature_def",
-         "serving_default", "--input_examples", f"examples=[{example!r}]"],
-        env=ENV, capture_output=True, text=True, timeout=120,
+        [
+            cli,
+            "run",
+            "--dir",
+            version_dir,
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "serving_default",
+            "--input_examples",
+            f"examples=[{example!r}]",
+        ],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run_examples.returncode == 0, run_examples.stderr
     assert "class_ids" in run_examples.stdout
@@ -169,9 +191,24 @@ def test_saved_model_cli_show_and_run(cora_export, tmp_path):
         np.save(tmp_path / f"{name}.npy", value)
         files.append(f"{name}={tmp_path / name}.npy")
     run_dense = subprocess.run(
-        [cli, "run", "--dir", version_dir, "--tag_set", "serve", "--signature_def",
-         "predict_dense", "--inputs", ";".join(files), "--outdir", str(tmp_path / "out")],
-        env=ENV, capture_output=True, text=True, timeout=120,
+        [
+            cli,
+            "run",
+            "--dir",
+            version_dir,
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "predict_dense",
+            "--inputs",
+            ";".join(files),
+            "--outdir",
+            str(tmp_path / "out"),
+        ],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run_dense.returncode == 0, run_dense.stderr
     logits = np.load(tmp_path / "out" / "logits.npy")

@@ -51,9 +51,11 @@ def _bad_requests():
 
 
 def _example(features, source, target, *, int_features=False) -> bytes:
-    feature = tf.train.Feature(
-        int64_list=tf.train.Int64List(value=features.astype(np.int64).ravel())
-    ) if int_features else tf.train.Feature(float_list=tf.train.FloatList(value=features.ravel()))
+    feature = (
+        tf.train.Feature(int64_list=tf.train.Int64List(value=features.astype(np.int64).ravel()))
+        if int_features
+        else tf.train.Feature(float_list=tf.train.FloatList(value=features.ravel()))
+    )
     ints = lambda v: tf.train.Feature(int64_list=tf.train.Int64List(value=v))  # noqa: E731
     return tf.train.Example(
         features=tf.train.Features(
@@ -71,9 +73,7 @@ def _example(features, source, target, *, int_features=False) -> bytes:
 @pytest.mark.parametrize("name", list(_bad_requests()))
 def test_bad_dense_request_is_rejected_then_serving_goes_on(local_serving, name):
     signature, inputs, message = _bad_requests()[name]
-    reply = local_serving.predict_rest(
-        client.rest_request_body(inputs, signature_name=signature)
-    )
+    reply = local_serving.predict_rest(client.rest_request_body(inputs, signature_name=signature))
     assert message in reply["error"]
     good = local_serving.predict_rest(
         client.rest_request_body(_good_dense(), signature_name="predict_dense")
@@ -84,14 +84,26 @@ def test_bad_dense_request_is_rejected_then_serving_goes_on(local_serving, name)
 @pytest.mark.parametrize(
     "name, example, message",
     [
-        ("oversized", _example(np.zeros((3001, 1433), np.float32), SOURCE, TARGET),
-         "graph too large"),
-        ("index_out_of_range", _example(FEATURES, np.array([0, 5]), TARGET),
-         "edge index out of range"),
-        ("nan_feature", _example(np.full((3, 1433), np.nan, np.float32), SOURCE, TARGET),
-         "non-finite"),
-        ("wrong_feature_dtype", _example(FEATURES, SOURCE, TARGET, int_features=True),
-         "nodes/paper.feat"),
+        (
+            "oversized",
+            _example(np.zeros((3001, 1433), np.float32), SOURCE, TARGET),
+            "graph too large",
+        ),
+        (
+            "index_out_of_range",
+            _example(FEATURES, np.array([0, 5]), TARGET),
+            "edge index out of range",
+        ),
+        (
+            "nan_feature",
+            _example(np.full((3, 1433), np.nan, np.float32), SOURCE, TARGET),
+            "non-finite",
+        ),
+        (
+            "wrong_feature_dtype",
+            _example(FEATURES, SOURCE, TARGET, int_features=True),
+            "nodes/paper.feat",
+        ),
     ],
 )
 def test_bad_example_is_rejected_then_serving_goes_on(local_serving, name, example, message):
@@ -232,9 +244,14 @@ def test_real_model_server(cora_export):
     base = cora_export.version_dir.parent
     grpc_port, rest_port = _free_port(), _free_port()
     process = subprocess.Popen(
-        ["tensorflow_model_server", f"--port={grpc_port}", f"--rest_api_port={rest_port}",
-         f"--model_config_file={base / 'models.config'}", "--enable_batching",
-         f"--batching_parameters_file={base / 'batching_parameters.txt'}"],
+        [
+            "tensorflow_model_server",
+            f"--port={grpc_port}",
+            f"--rest_api_port={rest_port}",
+            f"--model_config_file={base / 'models.config'}",
+            "--enable_batching",
+            f"--batching_parameters_file={base / 'batching_parameters.txt'}",
+        ],
     )
     try:
         rest = client.RestClient(f"http://127.0.0.1:{rest_port}", "cora")
@@ -251,7 +268,8 @@ def test_real_model_server(cora_export):
             with pytest.raises(client.ServingError, match=message):
                 rest.predict(inputs, signature_name=signature)
             assert rest.predict(_good_dense(), signature_name="predict_dense")[
-                "num_nodes"].tolist() == [3]
+                "num_nodes"
+            ].tolist() == [3]
         grpc = client.GrpcClient(f"127.0.0.1:{grpc_port}", "cora")
         out = grpc.predict({"examples": np.array([_example(FEATURES, SOURCE, TARGET)], object)})
         np.testing.assert_allclose(

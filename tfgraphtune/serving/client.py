@@ -120,9 +120,11 @@ def dense_inputs_from_tables(
     import pandas as pd
 
     ids = nodes[id_column] if id_column in nodes.columns else nodes.index.to_series()
-    columns = list(feature_columns) if feature_columns is not None else [
-        c for c in nodes.columns if c != id_column
-    ]
+    columns = (
+        list(feature_columns)
+        if feature_columns is not None
+        else [c for c in nodes.columns if c != id_column]
+    )
     missing = [c for c in columns if c not in nodes.columns]
     if missing:
         raise ValueError(f"node table lacks feature columns {missing}.")
@@ -202,8 +204,9 @@ class RestClient:
       timeout: Seconds to wait for a reply.
     """
 
-    def __init__(self, url: str, model_name: str, *, version: int | None = None,
-                 timeout: float = 30.0):
+    def __init__(
+        self, url: str, model_name: str, *, version: int | None = None, timeout: float = 30.0
+    ):
         self.url = url.rstrip("/")
         self.model_name = model_name
         self.version = version
@@ -214,8 +217,9 @@ class RestClient:
         version = f"/versions/{self.version}" if self.version is not None else ""
         return f"{self.url}/v1/models/{self.model_name}{version}:predict"
 
-    def predict(self, inputs: Mapping[str, np.ndarray], *,
-                signature_name: str = SERVING_DEFAULT) -> dict[str, np.ndarray]:
+    def predict(
+        self, inputs: Mapping[str, np.ndarray], *, signature_name: str = SERVING_DEFAULT
+    ) -> dict[str, np.ndarray]:
         """Sends one request; returns output name -> array.
 
         Raises:
@@ -291,8 +295,9 @@ class GrpcClient:
       timeout: Seconds per call.
     """
 
-    def __init__(self, target: str, model_name: str, *, version: int | None = None,
-                 timeout: float = 30.0):
+    def __init__(
+        self, target: str, model_name: str, *, version: int | None = None, timeout: float = 30.0
+    ):
         import grpc
 
         _, service = _serving_apis()
@@ -304,8 +309,9 @@ class GrpcClient:
         )
         self._stub = service.PredictionServiceStub(self._channel)
 
-    def predict(self, inputs: Mapping[str, np.ndarray], *,
-                signature_name: str = SERVING_DEFAULT) -> dict[str, np.ndarray]:
+    def predict(
+        self, inputs: Mapping[str, np.ndarray], *, signature_name: str = SERVING_DEFAULT
+    ) -> dict[str, np.ndarray]:
         """Sends one request; returns output name -> array.
 
         Raises:
@@ -350,7 +356,7 @@ class LocalServing:
         if signature_name not in self.loaded.signatures:
             raise ServingError(
                 "INVALID_ARGUMENT",
-                f"Serving signature name: \"{signature_name}\" not found in signature def",
+                f'Serving signature name: "{signature_name}" not found in signature def',
             )
         function = self.loaded.signatures[signature_name]
         return function, function.structured_input_signature[1]

@@ -57,8 +57,9 @@ class QuantizedWeights:
       stored: The variables the SavedModel must track (kept originals and new ones).
     """
 
-    def __init__(self, variables: Iterable[tf.Variable], mode: str = "float32", *,
-                 min_elements: int = 256):
+    def __init__(
+        self, variables: Iterable[tf.Variable], mode: str = "float32", *, min_elements: int = 256
+    ):
         if mode not in QUANTIZATIONS:
             raise ValueError(
                 f"Received an invalid value for quantize, expected one of {list(QUANTIZATIONS)}. "
@@ -123,8 +124,15 @@ class QuantizedWeights:
 # --------------------------------------------------------------------------- pruning
 
 
-def polynomial_sparsity(step: int, *, target: float, begin_step: int, end_step: int,
-                        initial: float = 0.0, power: float = 3.0) -> float:
+def polynomial_sparsity(
+    step: int,
+    *,
+    target: float,
+    begin_step: int,
+    end_step: int,
+    initial: float = 0.0,
+    power: float = 3.0,
+) -> float:
     """Zhu & Gupta's schedule: ``initial`` before `begin_step`, `target` from `end_step`."""
     if step < begin_step:
         return initial if step >= 0 else 0.0
@@ -166,8 +174,15 @@ class MagnitudePruning(tf.keras.callbacks.Callback):
       ...     config, model_hook=lambda model: [MagnitudePruning(0.8, end_step=100)])
     """
 
-    def __init__(self, target_sparsity: float, *, begin_step: int = 0, end_step: int = 100,
-                 frequency: int = 10, min_elements: int = 256):
+    def __init__(
+        self,
+        target_sparsity: float,
+        *,
+        begin_step: int = 0,
+        end_step: int = 100,
+        frequency: int = 10,
+        min_elements: int = 256,
+    ):
         super().__init__()
         if not 0.0 <= target_sparsity < 1.0:
             raise ValueError(
@@ -257,4 +272,3 @@ def gzipped_size(version_dir: str | Path) -> int:
             for name in ("saved_model.pb", "variables"):
                 tar.add(str(version_dir / name), arcname=name)
     return buffer.tell()
-

@@ -210,9 +210,7 @@ class GraphServingModule(tf.Module):
             merged = batch.merge_batch_to_components()
             adjacency = merged.edge_sets[es].adjacency
             features = merged.node_sets[ns][feat]
-            return run_model(
-                features, node_counts, adjacency.source, adjacency.target, edge_counts
-            )
+            return run_model(features, node_counts, adjacency.source, adjacency.target, edge_counts)
 
         @tf.function(
             input_signature=[
@@ -226,12 +224,18 @@ class GraphServingModule(tf.Module):
         )
         def serve_dense(node_features, source, target, num_nodes, num_edges):
             shape_checks = guards.check_same_rows(
-                {"node_features": node_features, "source": source, "target": target,
-                 "num_nodes": num_nodes, "num_edges": num_edges}
+                {
+                    "node_features": node_features,
+                    "source": source,
+                    "target": target,
+                    "num_nodes": num_nodes,
+                    "num_edges": num_edges,
+                }
             )
             shape_checks += [
                 tf.debugging.assert_equal(
-                    tf.shape(source), tf.shape(target),
+                    tf.shape(source),
+                    tf.shape(target),
                     message="source and target must have the same shape [batch, edges]",
                 ),
                 *guards.check_padded_counts(
@@ -241,8 +245,11 @@ class GraphServingModule(tf.Module):
                     num_edges, tf.shape(source)[1], what="edges", input_name="num_edges"
                 ),
                 *guards.check_sizes(
-                    tf.shape(node_features)[1:2], tf.shape(source)[1:2], limits,
-                    node_set=ns, edge_set=es,
+                    tf.shape(node_features)[1:2],
+                    tf.shape(source)[1:2],
+                    limits,
+                    node_set=ns,
+                    edge_set=es,
                 ),
             ]
             with tf.control_dependencies(shape_checks):

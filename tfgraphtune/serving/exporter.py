@@ -103,7 +103,8 @@ def feature_preprocessing(method: str | None, raw_features: np.ndarray):
         mean = raw.mean(axis=0)
         std = raw.std(axis=0)
         return lambda values: tf.where(
-            std > 0, (values - mean) / np.where(std > 0, std, 1.0).astype(np.float32),
+            std > 0,
+            (values - mean) / np.where(std > 0, std, 1.0).astype(np.float32),
             values - mean,
         )
     raise ValueError(f"feature normalization {method!r} cannot be exported.")

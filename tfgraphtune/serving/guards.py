@@ -37,7 +37,11 @@ class ServingLimits:
 
 
 def check_sizes(
-    node_sizes: tf.Tensor, edge_sizes: tf.Tensor, limits: ServingLimits, *, node_set: str,
+    node_sizes: tf.Tensor,
+    edge_sizes: tf.Tensor,
+    limits: ServingLimits,
+    *,
+    node_set: str,
     edge_set: str,
 ) -> list[tf.Operation]:
     """Asserts that every graph has at most `limits` nodes and edges (and no negative count)."""
@@ -107,8 +111,8 @@ def check_finite(values: tf.Tensor, *, node_set: str, feature: str) -> tf.Tensor
     if not values.dtype.is_floating:
         return values
     return tf.debugging.assert_all_finite(
-        values, message=f"non-finite feature: node set '{node_set}' feature '{feature}' holds "
-        "NaN or Inf"
+        values,
+        message=f"non-finite feature: node set '{node_set}' feature '{feature}' holds NaN or Inf",
     )
 
 
