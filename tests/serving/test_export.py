@@ -14,7 +14,12 @@ import pytest
 
 from tfgraphtune.cli.main import main as cli_main
 from tfgraphtune.serving import client
-from tfgraphtune.serving.exporter import dense_inputs, existing_versions, next_version
+from tfgraphtune.serving.exporter import (
+    dense_inputs,
+    existing_versions,
+    graph_tensor_from_arrays,
+    next_version,
+)
 
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""}
@@ -93,13 +98,7 @@ def test_fresh_tensorflow_process_matches_keras(cora_export, tmp_path):
     full = client._graph_arrays(raw, si)
     sub = cora_export.subgraph
     examples = client.examples_from_graphs([raw, raw])  # Whole graphs, labels included.
-    examples[1:] = client.examples_from_graphs(
-        [
-            __import__("tfgraphtune.serving.exporter", fromlist=["x"]).graph_tensor_from_arrays(
-                si, *sub
-            )
-        ]
-    )
+    examples[1:] = client.examples_from_graphs([graph_tensor_from_arrays(si, *sub)])
     requests = {
         "examples": client.rest_request_body({"examples": examples}),
         "dense": client.rest_request_body(

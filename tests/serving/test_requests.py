@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from tfgraphtune.serving import client
-from tfgraphtune.serving.exporter import dense_inputs
+from tfgraphtune.serving.exporter import dense_inputs, graph_tensor_from_arrays
 
 # A 3-node path 0 -> 1 -> 2 with Cora-width features.
 FEATURES = np.zeros((3, 1433), np.float32)
@@ -141,9 +141,7 @@ def test_wrong_dtypes_are_refused(local_serving):
 def test_grpc_and_rest_requests_agree(cora_export, local_serving):
     pytest.importorskip("tensorflow_serving")
     features, source, target = cora_export.subgraph
-    graph = __import__("tfgraphtune.serving.exporter", fromlist=["x"]).graph_tensor_from_arrays(
-        cora_export.serving_input, features, source, target
-    )
+    graph = graph_tensor_from_arrays(cora_export.serving_input, features, source, target)
     examples = client.examples_from_graphs([graph], cora_export.serving_input)
     grpc_out = client.parse_grpc_response(
         local_serving.predict_grpc(client.grpc_request({"examples": examples}, "cora"))
