@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
         "normalize_features": "row_sum",  # row_sum | standardize | null
         "folds": 10,  # graph_classification: k-fold cross-validation
         "fold": 0,  # graph_classification: which fold is the test fold
+        "validation_fraction": 0.1,  # graph_classification: of the training folds
         "val_fraction": 0.05,  # link_prediction
         "test_fraction": 0.1,  # link_prediction
     },
@@ -41,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
         "hidden_units": 16,
         "num_layers": 1,
         "activation": "relu",
+        "final_activation": None,  # None: `activation` after the last layer too
         "dropout": 0.5,
         "input_dropout": None,
         "sparse_inputs": True,
@@ -63,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
         "epochs": 200,
         "batch_size": 32,
         "label_smoothing": 0.0,
+        "negatives_per_positive": 1,  # link_prediction
         "early_stopping": {"monitor": "val_loss", "patience": 10, "mode": "auto"},
         "seed": 0,
         "verbose": 0,

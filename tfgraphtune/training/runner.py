@@ -5,20 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tfgraphtune.training import node_runner, run_folder
+from tfgraphtune.training import graph_runner, link_runner, node_runner, run_folder
+
+TRAINERS = {
+    "node_classification": node_runner.train_node_classification,
+    "node_regression": node_runner.train_node_classification,
+    "graph_classification": graph_runner.train_graph_classification,
+    "link_prediction": link_runner.train_link_prediction,
+}
+EVALUATORS = {
+    "node_classification": node_runner.evaluate_node_run,
+    "node_regression": node_runner.evaluate_node_run,
+    "graph_classification": graph_runner.evaluate_graph_run,
+    "link_prediction": link_runner.evaluate_link_run,
+}
 
 
 def train(config: dict, **kwargs) -> dict[str, Any]:
-    """Trains the config's task and writes its run folder; returns the metrics."""
-    task = config["task"]
-    if task in ("node_classification", "node_regression"):
-        return node_runner.train_node_classification(config, **kwargs)
-    raise NotImplementedError(f"task {task!r} has no runner yet")
+    """Trains the config's task and writes its run folder; returns the metrics.
+
+    Args:
+      config: A full config (`tfgraphtune.training.config.load_config`).
+      **kwargs: Passed to the task's runner (``backbone=``, ``model_hook=``).
+    """
+    return TRAINERS[config["task"]](config, **kwargs)
 
 
 def evaluate(run_dir: str | Path) -> dict[str, Any]:
     """Re-evaluates a run folder; returns metrics per split."""
-    task = run_folder.read_run_config(run_dir)["task"]
-    if task in ("node_classification", "node_regression"):
-        return node_runner.evaluate_node_run(run_dir)
-    raise NotImplementedError(f"task {task!r} has no runner yet")
+    return EVALUATORS[run_folder.read_run_config(run_dir)["task"]](run_dir)
