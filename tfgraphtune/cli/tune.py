@@ -40,8 +40,9 @@ def register(subparsers) -> None:
         + " The search space is the config's tune.space (see tfgraphtune/tuning/search_space.py).",
     )
     parser.add_argument("--config", help="YAML config file (default: built-in defaults)")
-    parser.add_argument("--tuner", choices=["random", "hyperband", "bayesian"],
-                        help="overrides tune.tuner")
+    parser.add_argument(
+        "--tuner", choices=["random", "hyperband", "bayesian"], help="overrides tune.tuner"
+    )
     parser.add_argument("--max-trials", type=int, help="overrides tune.max_trials")
     parser.add_argument("--out", required=True, help="search folder (resumed if it exists)")
     parser.add_argument("--dataset", help="overrides data.dataset")
@@ -55,18 +56,40 @@ def register(subparsers) -> None:
         metavar="KEY=VALUE",
         help="override any config key, e.g. --set tune.objective.name=val_loss (repeatable)",
     )
-    parser.add_argument("--overwrite", action="store_true",
-                        help="delete an earlier search in --out instead of resuming it")
-    parser.add_argument("--distribution-strategy", choices=STRATEGIES, default="none",
-                        help="tf.distribute strategy each trial runs under")
-    parser.add_argument("--retrain-best", action="store_true",
-                        help="train the best trial again instead of restoring its weights")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="chief: wait until this many workers have finished")
-    parser.add_argument("--connect-timeout", type=float, default=300.0,
-                        help="worker: seconds to wait for the chief (default 300)")
-    parser.add_argument("--chief-timeout", type=float, default=None,
-                        help="chief: give up after this many seconds (default: never)")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete an earlier search in --out instead of resuming it",
+    )
+    parser.add_argument(
+        "--distribution-strategy",
+        choices=STRATEGIES,
+        default="none",
+        help="tf.distribute strategy each trial runs under",
+    )
+    parser.add_argument(
+        "--retrain-best",
+        action="store_true",
+        help="train the best trial again instead of restoring its weights",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="chief: wait until this many workers have finished",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=300.0,
+        help="worker: seconds to wait for the chief (default 300)",
+    )
+    parser.add_argument(
+        "--chief-timeout",
+        type=float,
+        default=None,
+        help="chief: give up after this many seconds (default: never)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no KerasTuner progress output")
     add_data_dir_argument(parser)
     parser.set_defaults(handler=run)
@@ -116,11 +139,13 @@ def run(args: argparse.Namespace) -> int:
             )
         if role == "chief":
             with distributed.local_oracle():
-                tuner = make_tuner(config, out, distribution_strategy=strategy,
-                                   overwrite=args.overwrite)
+                tuner = make_tuner(
+                    config, out, distribution_strategy=strategy, overwrite=args.overwrite
+                )
         else:
-            tuner = make_tuner(config, out, distribution_strategy=strategy,
-                               overwrite=args.overwrite)
+            tuner = make_tuner(
+                config, out, distribution_strategy=strategy, overwrite=args.overwrite
+            )
     except (ConfigError, ValueError, distributed.DistributedTuningError) as err:
         raise UserError(str(err)) from None
 
@@ -131,7 +156,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"tuning chief: serving the oracle on {ip}:{port}", flush=True)
         try:
             workers = distributed.serve_oracle(
-                tuner.oracle, ip, port, expected_workers=args.workers,
+                tuner.oracle,
+                ip,
+                port,
+                expected_workers=args.workers,
                 timeout_s=args.chief_timeout,
             )
         except distributed.DistributedTuningError as err:

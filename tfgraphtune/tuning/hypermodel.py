@@ -56,8 +56,16 @@ class GraphHyperModel(kt.HyperModel):
         config = self.trial_config(hp)
         return self.runner.build(config, self.data(config))
 
-    def fit(self, hp: kt.HyperParameters, model, *args, epochs=None, initial_epoch=0,
-            callbacks=None, **kwargs):
+    def fit(
+        self,
+        hp: kt.HyperParameters,
+        model,
+        *args,
+        epochs=None,
+        initial_epoch=0,
+        callbacks=None,
+        **kwargs,
+    ):
         config = self.trial_config(hp)
         return self.runner.fit(
             model,

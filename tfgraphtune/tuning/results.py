@@ -166,9 +166,7 @@ def write_best_run(
         source = "retrained"
     metrics = hypermodel.runner.evaluate(model, config, data)
     extra = {"tuning": {"trial_id": trial_id, "weights": source, "metrics": metrics}}
-    hypermodel.runner.write_run(
-        run_dir, model, config, data, metrics=extra, history=history
-    )
+    hypermodel.runner.write_run(run_dir, model, config, data, metrics=extra, history=history)
     return metrics
 
 
@@ -191,7 +189,5 @@ def summarize(table: pd.DataFrame, objective: tuple[str, str]) -> dict[str, Any]
     except SearchFailedError:
         return summary
     row = table[table["trial_id"] == best].iloc[0]
-    summary["best_trial"] = {
-        key: _plain(value) for key, value in row.items() if key != "message"
-    }
+    summary["best_trial"] = {key: _plain(value) for key, value in row.items() if key != "message"}
     return summary

@@ -184,8 +184,9 @@ def parse_space(space: Mapping[str, Any], config: Mapping[str, Any]) -> list[Par
         unknown = set(spec) - _KEYS[kind] - _COMMON_KEYS
         if unknown:
             raise _invalid(
-                key, f"unknown options {sorted(unknown)} for type {kind!r}; "
-                f"known: {sorted(_KEYS[kind] | _COMMON_KEYS)}."
+                key,
+                f"unknown options {sorted(unknown)} for type {kind!r}; "
+                f"known: {sorted(_KEYS[kind] | _COMMON_KEYS)}.",
             )
         options = {name: spec[name] for name in _KEYS[kind] if name in spec}
         _check_options(key, kind, options)
@@ -220,7 +221,9 @@ def _check_options(key: str, kind: str, options: dict) -> None:
             raise _invalid(key, f"expected min <= max. Received: min={low!r}, max={high!r}")
         sampling = options.get("sampling", "linear")
         if sampling not in SAMPLINGS:
-            raise _invalid(key, f"expected sampling one of {list(SAMPLINGS)}. Received: {sampling!r}")
+            raise _invalid(
+                key, f"expected sampling one of {list(SAMPLINGS)}. Received: {sampling!r}"
+            )
         if sampling != "linear" and low <= 0:
             raise _invalid(key, f"{sampling} sampling needs min > 0. Received: min={low!r}")
         step = options.get("step")
@@ -294,6 +297,8 @@ def declare(hp, params: list[Param]) -> dict[str, Any]:
     Returns:
       ``{config key: value}`` for every param whose ``when`` conditions hold.
     """
+    # A param whose condition was just met has no value yet: give it its default.
+    hp.ensure_active_values()
     values: dict[str, Any] = {}
     for param in params:
         scopes = [hp.conditional_scope(parent, parents) for parent, parents in param.when]
@@ -314,9 +319,13 @@ def declare(hp, params: list[Param]) -> dict[str, Any]:
 def _declare_one(hp, param: Param):
     options = param.options
     if param.type == "choice":
-        default = None if param.default is None else param.encoded_values()[
-            [_encode(v) for v in param.options["values"]].index(_encode(param.default))
-        ]
+        default = (
+            None
+            if param.default is None
+            else param.encoded_values()[
+                [_encode(v) for v in param.options["values"]].index(_encode(param.default))
+            ]
+        )
         return hp.Choice(param.key, param.encoded_values(), default=default)
     if param.type == "int":
         return hp.Int(

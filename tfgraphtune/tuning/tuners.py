@@ -18,7 +18,6 @@ import os
 import socket
 import sys
 import time
-import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -70,6 +69,19 @@ class GraphTunerMixin:
                 hp.values[parent] = values[0]
             self.hypermodel.declare_hyperparameters(hp)
             self.oracle.update_space(hp)
+
+    def reload(self):
+        super().reload()
+        if self._is_worker():
+            return
+        # The oracle writes trial.json (COMPLETED) before oracle.json; a kill between the two
+        # leaves the finished trial listed as running, and reload() would queue it again.
+        oracle = self.oracle
+        oracle._retry_queue = [
+            trial_id
+            for trial_id in oracle._retry_queue
+            if oracle.trials[trial_id].status != kt.engine.trial.TrialStatus.COMPLETED
+        ]
 
     def _trial_path(self, trial_id: str) -> Path:
         return Path(self.get_trial_dir(trial_id))
@@ -159,7 +171,7 @@ class GraphRandomSearch(GraphTunerMixin, kt.RandomSearch):
 
 
 class GraphHyperband(GraphTunerMixin, kt.Hyperband):
-    """KerasTuner's `Hyperband` over a `GraphHyperModel` (trials continue their parent's weights)."""
+    """KerasTuner's `Hyperband` over a `GraphHyperModel` (a trial resumes its parent's weights)."""
 
 
 class GaussianProcess:
