@@ -28,9 +28,7 @@ def free_port() -> int:
 
 def subprocess_env(**extra: str) -> dict[str, str]:
     """This environment without KerasTuner's distribution variables, plus `extra`."""
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("KERASTUNER_")
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KERASTUNER_")}
     env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1", **extra})
     return env
 

@@ -27,7 +27,13 @@ def test_chief_and_two_workers_run_every_trial_exactly_once(tmp_path, tune_comma
             processes[tuner_id] = subprocess.Popen(
                 argv + (extra if tuner_id == "chief" else []),
                 cwd=REPO_ROOT,
-                env=subprocess_env(KERASTUNER_TUNER_ID=tuner_id, **base),
+                # Three processes share the cores: one thread pool each.
+                env=subprocess_env(
+                    KERASTUNER_TUNER_ID=tuner_id,
+                    TF_NUM_INTRAOP_THREADS="1",
+                    TF_NUM_INTEROP_THREADS="1",
+                    **base,
+                ),
                 stdout=logs[tuner_id],
                 stderr=subprocess.STDOUT,
             )
