@@ -55,15 +55,23 @@ def test_random_search_writes_table_and_best_run_folder(tmp_path, data_dir, caps
     )
 
 
-def test_every_trial_failing_exits_non_zero_with_the_message(tmp_path, data_dir, capsys):
+@pytest.mark.parametrize(
+    ("trials", "expected_rows", "reason"),
+    [
+        (2, 2, "all 2 trials failed"),
+        # KerasTuner gives up after tune.max_consecutive_failed_trials (3) in a row.
+        (5, 3, "search stopped: Number of consecutive failures"),
+    ],
+)
+def test_failed_trials_are_never_silent(tmp_path, data_dir, capsys, trials, expected_rows, reason):
     out = tmp_path / "search"
-    bad_space = "tune.space={model.dropout: {type: choice, values: [1.5, 2.0]}}"
-    assert tune(out, data_dir, "--max-trials", "2", "--set", bad_space) == 1
+    bad_space = "tune.space={model.dropout: {type: choice, values: [1.5, 2.0, 3.0]}}"
+    assert tune(out, data_dir, "--max-trials", str(trials), "--set", bad_space) == 1
     stderr = capsys.readouterr().err
     assert "Received an invalid value for dropout" in stderr
-    assert "all 2 trials failed" in stderr
+    assert reason in stderr
     table = pd.read_csv(out / "trials.csv")
-    assert list(table["status"]) == ["FAILED", "FAILED"]
+    assert list(table["status"]) == ["FAILED"] * expected_rows
     assert table["message"].str.contains("ValueError").all()
     assert not (out / "best").exists()
 

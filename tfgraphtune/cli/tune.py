@@ -43,7 +43,12 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--tuner", choices=["random", "hyperband", "bayesian"], help="overrides tune.tuner"
     )
-    parser.add_argument("--max-trials", type=int, help="overrides tune.max_trials")
+    parser.add_argument(
+        "--max-trials",
+        type=int,
+        help="overrides tune.max_trials (random, bayesian; Hyperband's trials follow from "
+        "tune.max_epochs, tune.factor and tune.hyperband_iterations)",
+    )
     parser.add_argument("--out", required=True, help="search folder (resumed if it exists)")
     parser.add_argument("--dataset", help="overrides data.dataset")
     parser.add_argument("--epochs", type=int, help="overrides train.epochs")
@@ -155,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         port = os.environ[distributed.ENV_ORACLE_PORT]
         print(f"tuning chief: serving the oracle on {ip}:{port}", flush=True)
         try:
-            workers = distributed.serve_oracle(
+            workers, search_error = distributed.serve_oracle(
                 tuner.oracle,
                 ip,
                 port,
@@ -170,13 +175,13 @@ def run(args: argparse.Namespace) -> int:
             tuner.search(verbose=0 if args.quiet else 1)
         except RuntimeError as err:
             # KerasTuner stops after max_consecutive_failed_trials failures in a row.
-            search_error = str(err).splitlines()[0]
+            if "consecutive failures" not in str(err):
+                raise
+            search_error = str(err)
     if role == "worker":
         statuses = [status for _, status in tuner.trial_statuses]
         completed = statuses.count("COMPLETED")
         print(f"tuning worker {tuner.tuner_id}: ran {len(statuses)} trials, {completed} completed")
-        if search_error:
-            print(f"tfgraphtune tune: {search_error}", file=sys.stderr)
         return 0 if completed or not statuses else EXIT_SEARCH_FAILED
 
     table = results.trials_table(out)
@@ -184,7 +189,8 @@ def run(args: argparse.Namespace) -> int:
     summary = results.summarize(table, objective)
     failures = results.failure_summary(table)
     if search_error:
-        print(f"tfgraphtune tune: search stopped: {search_error}", file=sys.stderr)
+        first_line = search_error.splitlines()[0]
+        print(f"tfgraphtune tune: search stopped: {first_line}", file=sys.stderr)
     for line in failures:
         print(f"tfgraphtune tune: {line}", file=sys.stderr)
     try:
@@ -192,6 +198,9 @@ def run(args: argparse.Namespace) -> int:
     except results.SearchFailedError as err:
         (out / "search.json").write_text(json.dumps(summary, indent=2, default=str))
         print(f"tfgraphtune tune: error: {err}", file=sys.stderr)
+        return EXIT_SEARCH_FAILED
+    if search_error:
+        (out / "search.json").write_text(json.dumps(summary, indent=2, default=str))
         return EXIT_SEARCH_FAILED
     best = results.best_trial_id(table, objective[1])
     best_metrics = results.write_best_run(tuner, best, out / "best", retrain=args.retrain_best)

@@ -92,12 +92,16 @@ def serve_oracle(
     expected_workers: int | None = None,
     timeout_s: float | None = None,
     poll_s: float = 0.2,
-) -> set[str]:
-    """Serves `oracle` to the workers until the search is over; returns their tuner ids.
+) -> tuple[set[str], str | None]:
+    """Serves `oracle` to the workers until the search is over.
 
     The search is over when the oracle answered ``STOPPED`` to a trial request, no trial
     is running, and every worker seen (at least `expected_workers`, when given) has been
-    told to stop.
+    told to stop. When the oracle gives up (``max_consecutive_failed_trials`` failures in
+    a row), every worker is told to stop at its next trial request.
+
+    Returns:
+      The tuner ids of the workers, and the oracle's error message if it gave up.
 
     Raises:
       DistributedTuningError: The port is taken, or `timeout_s` passed first.
@@ -107,19 +111,41 @@ def serve_oracle(
     from keras_tuner.distribute import oracle_chief
     from keras_tuner.engine import trial as trial_module
 
+    from tfgraphtune.tuning.tuners import save_oracle_after_abort
+
     lock = threading.Lock()
     seen: set[str] = set()
     stopped: set[str] = set()
 
     class Servicer(oracle_chief.OracleServicer):
+        aborted: str | None = None
+
         def CreateTrial(self, request, context):  # noqa: N802  (gRPC method name)
-            response = super().CreateTrial(request, context)
+            if self.aborted:
+                # Tell every worker to stop, as KerasTuner's local search loop would.
+                self.stop_triggered = True
+                trial = trial_module.Trial(
+                    oracle.get_space(), status=trial_module.TrialStatus.STOPPED
+                )
+                response = protos.get_service().CreateTrialResponse(trial=trial.to_proto())
+            else:
+                response = super().CreateTrial(request, context)
             status = trial_module.TrialStatus.from_proto(response.trial.status)
             with lock:
                 seen.add(request.tuner_id)
                 if status == trial_module.TrialStatus.STOPPED:
                     stopped.add(request.tuner_id)
             return response
+
+        def EndTrial(self, request, context):  # noqa: N802
+            try:
+                return super().EndTrial(request, context)
+            except RuntimeError as err:
+                # Too many consecutive failures: end the search instead of failing the
+                # worker's call.
+                self.aborted = str(err)
+                save_oracle_after_abort(oracle, request.trial.trial_id)
+                return protos.get_service().EndTrialResponse()
 
     servicer = Servicer(oracle)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
@@ -138,7 +164,7 @@ def serve_oracle(
                     and len(stopped) >= (expected_workers or 1)
                 )
             if done:
-                return set(stopped)
+                return set(stopped), servicer.aborted
             if deadline is not None and time.monotonic() > deadline:
                 raise DistributedTuningError(
                     f"the search did not finish within {timeout_s:.0f} s "

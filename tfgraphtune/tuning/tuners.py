@@ -156,7 +156,13 @@ class GraphTunerMixin:
             )
         self._write_record(trial.trial_id, **fields)
         self.trial_statuses.append((trial.trial_id, trial.status))
-        super().on_trial_end(trial)
+        try:
+            super().on_trial_end(trial)
+        except RuntimeError:
+            # The oracle gave up (too many consecutive failures) before writing this trial.
+            if not self._is_worker():
+                save_oracle_after_abort(self.oracle, trial.trial_id)
+            raise
 
     @property
     def trial_statuses(self) -> list[tuple[str, str]]:
@@ -164,6 +170,12 @@ class GraphTunerMixin:
         if "_trial_statuses" not in self.__dict__:
             self._trial_statuses = []
         return self._trial_statuses
+
+
+def save_oracle_after_abort(oracle, trial_id: str) -> None:
+    """Writes the trial and oracle state KerasTuner skips when `end_trial` raises."""
+    oracle._save_trial(oracle.trials[trial_id])
+    oracle.save()
 
 
 class GraphRandomSearch(GraphTunerMixin, kt.RandomSearch):
