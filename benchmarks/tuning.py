@@ -98,6 +98,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     with tempfile.TemporaryDirectory(prefix="tune-bench-") as folder:
         one = run_search(args, Path(folder) / "one", 1)

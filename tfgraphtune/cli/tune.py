@@ -36,8 +36,10 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "tune",
         help="hyperparameter search (KerasTuner) over the config's tune.space",
-        description=__doc__.split("\n\n")[0]
-        + " The search space is the config's tune.space (see tfgraphtune/tuning/search_space.py).",
+        description="Hyperparameter search with KerasTuner over the config's tune.space "
+        "(see tfgraphtune/tuning/search_space.py). Distributed: set KERASTUNER_ORACLE_IP, "
+        "KERASTUNER_ORACLE_PORT and KERASTUNER_TUNER_ID (chief / worker0 / ...) and run the "
+        "same command in each process. Rerunning a command resumes its search.",
     )
     parser.add_argument("--config", help="YAML config file (default: built-in defaults)")
     parser.add_argument(
@@ -147,6 +149,9 @@ def run(args: argparse.Namespace) -> int:
                 tuner = make_tuner(
                     config, out, distribution_strategy=strategy, overwrite=args.overwrite
                 )
+                # The chief runs no trial, so KerasTuner would never write its tuner file,
+                # and a restarted chief would start the search afresh instead of resuming.
+                tuner.save()
         else:
             tuner = make_tuner(
                 config, out, distribution_strategy=strategy, overwrite=args.overwrite

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import keras_tuner as kt
+import tensorflow as tf
 
 from tfgraphtune.tuning import search_space
 from tfgraphtune.tuning.trial_runners import TrialRunner, trial_runner_for
@@ -54,7 +55,10 @@ class GraphHyperModel(kt.HyperModel):
 
     def build(self, hp: kt.HyperParameters):
         config = self.trial_config(hp)
-        return self.runner.build(config, self.data(config))
+        data = self.data(config)
+        # Same initial weights and dropout masks as `tfgraphtune finetune` of this config.
+        tf.keras.utils.set_random_seed(int(config["train"]["seed"]))
+        return self.runner.build(config, data)
 
     def fit(
         self,

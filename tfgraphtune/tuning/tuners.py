@@ -70,6 +70,12 @@ class GraphTunerMixin:
             self.hypermodel.declare_hyperparameters(hp)
             self.oracle.update_space(hp)
 
+    def on_search_begin(self):
+        super().on_search_begin()
+        # KerasTuner writes its tuner file only after the first trial; without it a search
+        # killed during that trial would not be resumed.
+        self.save()
+
     def reload(self):
         super().reload()
         if self._is_worker():
@@ -340,7 +346,9 @@ def make_tuner(
     common = {
         "hypermodel": hypermodel if hypermodel is not None else GraphHyperModel(config),
         "objective": kt.Objective(metric, direction),
-        "seed": tune["seed"],
+        # KerasTuner reads seed 0 as "draw a seed": shift by one so that every tune.seed,
+        # 0 included, gives the same trials again.
+        "seed": None if tune["seed"] is None else int(tune["seed"]) + 1,
         "max_retries_per_trial": tune["max_retries_per_trial"],
         "max_consecutive_failed_trials": tune["max_consecutive_failed_trials"],
         "directory": str(directory),
