@@ -39,6 +39,25 @@ def select_legacy_keras() -> None:
 
     if not tf.keras.layers.Layer.__module__.startswith("tf_keras"):
         raise KerasVersionError(_KERAS3_MESSAGE)
+    _route_submodule_imports_to_tf_keras(tf)
+
+
+def _route_submodule_imports_to_tf_keras(tf) -> None:
+    """Makes ``import tensorflow.keras.X`` find tf_keras, as ``tf.keras`` does.
+
+    TensorFlow puts Keras's folder on ``tensorflow.__path__`` when it is imported, by the
+    variable's value then. Imported before it was set, a later ``from tensorflow.keras
+    import layers`` (keras_tuner does this) would load Keras 3 and replace ``tf.keras``
+    with it. TensorFlow itself puts tf_keras's folder first when the variable is set.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("tf_keras.api._v2.keras")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    legacy_dir = os.path.dirname(list(spec.submodule_search_locations)[0])
+    if list(tf.__path__)[:1] != [legacy_dir]:
+        tf.__path__ = [legacy_dir, *tf.__path__]
 
 
 select_legacy_keras()

@@ -72,6 +72,20 @@ DEFAULTS: dict[str, Any] = {
         "tensorboard": True,
     },
     "out": "runs/latest",
+    # Hyperparameter search (`tfgraphtune tune`); see tfgraphtune/tuning/search_space.py.
+    "tune": {
+        "tuner": "random",  # random | hyperband | bayesian
+        "max_trials": 10,
+        "objective": None,  # {name: val_accuracy, direction: max}; null: the task's default
+        "space": None,  # {config.key: {type: ..., ...}}; null: the task's default space
+        "seed": 0,
+        "max_epochs": None,  # hyperband: epochs of the longest trial; null: train.epochs
+        "factor": 3,  # hyperband
+        "hyperband_iterations": 1,  # hyperband
+        "num_initial_points": None,  # bayesian: random trials before the Gaussian process
+        "max_retries_per_trial": 0,
+        "max_consecutive_failed_trials": 3,
+    },
 }
 
 
@@ -132,6 +146,21 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not path:
         raise ConfigError(f"override {text!r} has an empty key.")
     return path, _load_yaml(raw) if raw.strip() else None
+
+
+def apply_overrides(config: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `config` with ``{"section.key": value}`` pairs set, every key checked.
+
+    Raises:
+      ConfigError: A key the config does not have.
+    """
+    merged = copy.deepcopy(dict(config))
+    for dotted, value in overrides.items():
+        nested: Any = value
+        for key in reversed([part for part in dotted.split(".") if part]):
+            nested = {key: nested}
+        merged = _merge(merged, nested, "")
+    return merged
 
 
 def load_config(

@@ -1,0 +1,221 @@
+"""``tfgraphtune tune``: hyperparameter search with KerasTuner, on one machine or distributed.
+
+One machine::
+
+    tfgraphtune tune --config configs/cora_gcn.yaml --tuner random --max-trials 20 --out DIR
+
+Distributed (KerasTuner's chief/worker mode): run the same command in every process with
+``KERASTUNER_ORACLE_IP``, ``KERASTUNER_ORACLE_PORT`` and ``KERASTUNER_TUNER_ID`` set; the
+process whose id contains ``chief`` serves the oracle, the others (e.g. ``worker0``) run
+trials. Give all of them the same ``--out`` on a shared file system to get the workers'
+ids, messages and the best trial's weights in the chief's results.
+
+Writes ``DIR/search/`` (KerasTuner's project: oracle and trial folders), ``DIR/trials.csv``
+(one row per trial), ``DIR/search.json`` (summary) and ``DIR/best/`` (the best trial as a
+run folder for ``tfgraphtune evaluate``). Rerunning the same command resumes the search:
+completed trials are kept, an interrupted one is run again. Exit code 1 when no trial
+completed; the failures' messages are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from tfgraphtune.cli.errors import UserError
+from tfgraphtune.cli.main import add_data_dir_argument
+
+EXIT_SEARCH_FAILED = 1
+STRATEGIES = ("none", "mirrored", "one_device")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "tune",
+        help="hyperparameter search (KerasTuner) over the config's tune.space",
+        description="Hyperparameter search with KerasTuner over the config's tune.space "
+        "(see tfgraphtune/tuning/search_space.py). Distributed: set KERASTUNER_ORACLE_IP, "
+        "KERASTUNER_ORACLE_PORT and KERASTUNER_TUNER_ID (chief / worker0 / ...) and run the "
+        "same command in each process. Rerunning a command resumes its search.",
+    )
+    parser.add_argument("--config", help="YAML config file (default: built-in defaults)")
+    parser.add_argument(
+        "--tuner", choices=["random", "hyperband", "bayesian"], help="overrides tune.tuner"
+    )
+    parser.add_argument(
+        "--max-trials",
+        type=int,
+        help="overrides tune.max_trials (random, bayesian; Hyperband's trials follow from "
+        "tune.max_epochs, tune.factor and tune.hyperband_iterations)",
+    )
+    parser.add_argument("--out", required=True, help="search folder (resumed if it exists)")
+    parser.add_argument("--dataset", help="overrides data.dataset")
+    parser.add_argument("--epochs", type=int, help="overrides train.epochs")
+    parser.add_argument("--seed", type=int, help="overrides tune.seed (the tuner's sampling)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any config key, e.g. --set tune.objective.name=val_loss (repeatable)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete an earlier search in --out instead of resuming it",
+    )
+    parser.add_argument(
+        "--distribution-strategy",
+        choices=STRATEGIES,
+        default="none",
+        help="tf.distribute strategy each trial runs under",
+    )
+    parser.add_argument(
+        "--retrain-best",
+        action="store_true",
+        help="train the best trial again instead of restoring its weights",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="chief: wait until this many workers have finished",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=300.0,
+        help="worker: seconds to wait for the chief (default 300)",
+    )
+    parser.add_argument(
+        "--chief-timeout",
+        type=float,
+        default=None,
+        help="chief: give up after this many seconds (default: never)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no KerasTuner progress output")
+    add_data_dir_argument(parser)
+    parser.set_defaults(handler=run)
+
+
+def collect_overrides(args: argparse.Namespace) -> list[str]:
+    pairs = [
+        ("data.dataset", args.dataset),
+        ("train.epochs", args.epochs),
+        ("tune.seed", args.seed),
+        ("tune.tuner", args.tuner),
+        ("tune.max_trials", args.max_trials),
+        ("out", args.out),
+        ("data.data_dir", args.data_dir),
+    ]
+    return [f"{key}={value}" for key, value in pairs if value is not None] + list(args.overrides)
+
+
+def make_strategy(name: str):
+    """The ``tf.distribute`` strategy for ``--distribution-strategy``, or None."""
+    import tensorflow as tf
+
+    if name == "none":
+        return None
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    device = "/gpu:0" if tf.config.list_logical_devices("GPU") else "/cpu:0"
+    return tf.distribute.OneDeviceStrategy(device)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tfgraphtune.training.config import ConfigError, load_config
+    from tfgraphtune.tuning import distributed, results, search_space
+    from tfgraphtune.tuning.tuners import make_tuner
+
+    try:
+        config = load_config(args.config, collect_overrides(args))
+        role = distributed.role_from_env()
+        objective = search_space.objective_from_config(config)
+        out = Path(args.out)
+        strategy = make_strategy(args.distribution_strategy)
+        if role == "worker":
+            distributed.wait_for_chief(
+                os.environ[distributed.ENV_ORACLE_IP],
+                os.environ[distributed.ENV_ORACLE_PORT],
+                args.connect_timeout,
+            )
+        if role == "chief":
+            with distributed.local_oracle():
+                tuner = make_tuner(
+                    config, out, distribution_strategy=strategy, overwrite=args.overwrite
+                )
+                # The chief runs no trial, so KerasTuner would never write its tuner file,
+                # and a restarted chief would start the search afresh instead of resuming.
+                tuner.save()
+        else:
+            tuner = make_tuner(
+                config, out, distribution_strategy=strategy, overwrite=args.overwrite
+            )
+    except (ConfigError, ValueError, distributed.DistributedTuningError) as err:
+        raise UserError(str(err)) from None
+
+    search_error = None
+    if role == "chief":
+        ip = os.environ[distributed.ENV_ORACLE_IP]
+        port = os.environ[distributed.ENV_ORACLE_PORT]
+        print(f"tuning chief: serving the oracle on {ip}:{port}", flush=True)
+        try:
+            workers, search_error = distributed.serve_oracle(
+                tuner.oracle,
+                ip,
+                port,
+                expected_workers=args.workers,
+                timeout_s=args.chief_timeout,
+            )
+        except distributed.DistributedTuningError as err:
+            raise UserError(str(err)) from None
+        print(f"tuning chief: search over, workers: {', '.join(sorted(workers))}", flush=True)
+    else:
+        try:
+            tuner.search(verbose=0 if args.quiet else 1)
+        except RuntimeError as err:
+            # KerasTuner stops after max_consecutive_failed_trials failures in a row.
+            if "consecutive failures" not in str(err):
+                raise
+            search_error = str(err)
+    if role == "worker":
+        statuses = [status for _, status in tuner.trial_statuses]
+        completed = statuses.count("COMPLETED")
+        print(f"tuning worker {tuner.tuner_id}: ran {len(statuses)} trials, {completed} completed")
+        return 0 if completed or not statuses else EXIT_SEARCH_FAILED
+
+    table = results.trials_table(out)
+    table.to_csv(out / "trials.csv", index=False)
+    summary = results.summarize(table, objective)
+    failures = results.failure_summary(table)
+    if search_error:
+        first_line = search_error.splitlines()[0]
+        print(f"tfgraphtune tune: search stopped: {first_line}", file=sys.stderr)
+    for line in failures:
+        print(f"tfgraphtune tune: {line}", file=sys.stderr)
+    try:
+        results.check_statuses(table)
+    except results.SearchFailedError as err:
+        (out / "search.json").write_text(json.dumps(summary, indent=2, default=str))
+        print(f"tfgraphtune tune: error: {err}", file=sys.stderr)
+        return EXIT_SEARCH_FAILED
+    if search_error:
+        (out / "search.json").write_text(json.dumps(summary, indent=2, default=str))
+        return EXIT_SEARCH_FAILED
+    best = results.best_trial_id(table, objective[1])
+    best_metrics = results.write_best_run(tuner, best, out / "best", retrain=args.retrain_best)
+    summary["best_run"] = {"dir": str(out / "best"), "metrics": best_metrics}
+    (out / "search.json").write_text(json.dumps(summary, indent=2, default=str))
+    name = objective[0]
+    print(
+        f"{len(table)} trials ({summary['statuses']}); best trial {best}: "
+        f"{name}={summary['best_trial'].get(name)}"
+    )
+    print(f"results table: {out / 'trials.csv'}")
+    print(f"best run folder: {out / 'best'}")
+    return 0
