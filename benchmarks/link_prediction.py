@@ -39,6 +39,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from tfgraphtune.training.losses import PairBinaryCrossentropy
 from tfgraphtune.data.datasets.registry import load_dataset
 from tfgraphtune.data.graph_transforms import normalize_node_feature
 from tfgraphtune.layers.propagation import precompute_gcn_normalization
@@ -101,7 +102,7 @@ def run_seed(graph, node_set: str, feature: str, edge_set: str, seed: int, args)
     model = LinkModel(backbone, decoder="dot")
     model.compile(
         tf.keras.optimizers.Adam(args.lr),
-        tf.keras.losses.BinaryCrossentropy(from_logits=True),
+        PairBinaryCrossentropy(),
         metrics=[
             tf.keras.metrics.AUC(curve="ROC", from_logits=True, name="auc"),
             tf.keras.metrics.AUC(curve="PR", from_logits=True, name="ap"),

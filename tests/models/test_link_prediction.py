@@ -14,6 +14,7 @@ from tfgraphtune.models.tasks.link_prediction import (
     link_inputs,
     split_edges,
 )
+from tfgraphtune.training.losses import PairBinaryCrossentropy
 
 
 @tf.keras.utils.register_keras_serializable(package="tfgraphtune_tests")
@@ -195,12 +196,14 @@ def test_link_inputs_draws_fresh_negatives_every_epoch():
     inputs = link_inputs(split, negatives_per_positive=2, seed=1)
 
     def one_epoch(dataset):
-        ((graph, pairs), labels) = next(iter(dataset))
-        return pairs.numpy(), labels.numpy()
+        ((graph, pairs), labels, weights) = next(iter(dataset))
+        return pairs.numpy(), labels.numpy(), weights.numpy()
 
-    pairs, labels = one_epoch(inputs["train"])
+    pairs, labels, weights = one_epoch(inputs["train"])
     assert pairs.shape == (12, 2)  # 4 positives + 8 negatives.
     np.testing.assert_array_equal(labels, [1] * 4 + [0] * 8)
+    # Each positive weighs as much as its 2 negatives together.
+    np.testing.assert_array_equal(weights, [2] * 4 + [1] * 8)
     np.testing.assert_array_equal(pairs[:4], split.train_pos)
     assert np.all(pairs[4:, 0] != pairs[4:, 1]) and pairs.max() < 6
     assert not np.array_equal(one_epoch(inputs["train"])[0][4:], pairs[4:])
@@ -223,7 +226,7 @@ def test_fit_decreases_loss():
     model = LinkModel(_backbone(final_activation="linear"), decoder="dot")
     model.compile(
         tf.keras.optimizers.Adam(0.05),
-        tf.keras.losses.BinaryCrossentropy(from_logits=True),
+        PairBinaryCrossentropy(),
         metrics=[
             tf.keras.metrics.AUC(curve="ROC", from_logits=True, name="auc"),
             tf.keras.metrics.AUC(curve="PR", from_logits=True, name="ap"),

@@ -28,6 +28,7 @@ from tfgraphtune.training.builders import (
     optimizer_from_config,
 )
 from tfgraphtune.training.callbacks import StepTimer
+from tfgraphtune.training.losses import PairBinaryCrossentropy
 from tfgraphtune.training.ranking_metrics import average_precision, roc_auc
 
 
@@ -106,7 +107,7 @@ def train_link_prediction(config: dict, *, backbone=None, model_hook=None) -> di
     extra_callbacks = list(model_hook(model) or []) if model_hook else []
     model.compile(
         optimizer=optimizer_from_config(config["train"]),
-        loss=tf.keras.losses.BinaryCrossentropy(from_logits=True),
+        loss=PairBinaryCrossentropy(),
         metrics=[
             tf.keras.metrics.AUC(curve="ROC", from_logits=True, name="auc"),
             tf.keras.metrics.AUC(curve="PR", from_logits=True, name="ap"),

@@ -42,3 +42,31 @@ class SparseCategoricalCrossentropyWithSmoothing(tf.keras.losses.Loss):
             "label_smoothing": self.label_smoothing,
             "from_logits": self.from_logits,
         }
+
+
+@tf.keras.utils.register_keras_serializable(package="tfgraphtune")
+class PairBinaryCrossentropy(tf.keras.losses.Loss):
+    """Binary cross-entropy with one loss per scored pair (``[P]`` logits, ``[P]`` labels).
+
+    `tf.keras.losses.BinaryCrossentropy` averages over the last axis, which for a flat
+    vector of pair scores gives one number per batch, so per-pair sample weights cannot
+    apply; this loss keeps one value per pair.
+
+    Args:
+      from_logits: Whether predictions are logits (else probabilities).
+    """
+
+    def __init__(self, from_logits: bool = True, **kwargs):
+        kwargs.setdefault("name", "pair_binary_crossentropy")
+        super().__init__(**kwargs)
+        self.from_logits = bool(from_logits)
+
+    def call(self, y_true, y_pred):
+        y_true = tf.cast(tf.reshape(y_true, [-1]), y_pred.dtype)
+        y_pred = tf.reshape(y_pred, [-1])
+        if self.from_logits:
+            return tf.nn.sigmoid_cross_entropy_with_logits(labels=y_true, logits=y_pred)
+        return tf.keras.backend.binary_crossentropy(y_true, y_pred)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "from_logits": self.from_logits}

@@ -23,7 +23,8 @@ class LinkModel(tf.keras.Model):
     "Variational Graph Auto-Encoders", NeurIPS workshop 2016): ``s(u, v) = z_u . z_v``.
     ``"mlp"`` scores the Hadamard product: ``s(u, v) = MLP(z_u * z_v)`` with one hidden
     ReLU layer. Both are symmetric in ``u, v``. Train with
-    ``BinaryCrossentropy(from_logits=True)``.
+    `tfgraphtune.training.losses.PairBinaryCrossentropy` (one loss per pair, so
+    sample weights apply).
 
     Args:
       backbone: The `Backbone` computing node embeddings.
@@ -323,13 +324,14 @@ def split_edges(
 def link_inputs(
     split: LinkSplit, *, negatives_per_positive: int = 1, seed: int = 0
 ) -> dict[str, tf.data.Dataset]:
-    """One-element data sets ``((train_graph, pairs), labels)`` for `model.fit`.
+    """One-element data sets ``((train_graph, pairs), labels[, weights])`` for `model.fit`.
 
-    The ``"train"`` element pairs every training edge (label 1) with
-    `negatives_per_positive` fresh uniform pairs ``u != v`` (label 0), drawn in-graph every
-    epoch, as in the GAE's negative sampling; like PyG's ``negative_sampling`` with
-    ``force_undirected=False`` a negative may rarely be an edge (probability about the
-    graph's density). ``"validation"`` and ``"test"`` hold the fixed pairs of the split.
+    The ``"train"`` element pairs every training edge (label 1, sample weight
+    `negatives_per_positive`) with `negatives_per_positive` fresh uniform pairs ``u != v``
+    (label 0, weight 1), drawn in-graph every epoch, as in the GAE's negative sampling;
+    like PyG's ``negative_sampling`` with ``force_undirected=False`` a negative may rarely
+    be an edge (probability about the graph's density). ``"validation"`` and ``"test"``
+    hold the fixed pairs of the split.
     All splits pass `split.train_graph` for message passing.
 
     Args:
@@ -359,6 +361,13 @@ def link_inputs(
     num_negatives = num_positives * negatives_per_positive
     num_nodes = split.num_nodes
     labels = tf.concat([tf.ones([num_positives]), tf.zeros([num_negatives])], axis=0)
+    # Positives weigh as much as all their negatives together, so more negatives lower the
+    # variance of the loss without shifting it towards "no edge" (with one negative per
+    # positive every weight is 1).
+    weights = tf.concat(
+        [tf.fill([num_positives], float(negatives_per_positive)), tf.ones([num_negatives])],
+        axis=0,
+    )
 
     def with_negatives(step_seed: tf.Tensor):
         seeds = tf.random.experimental.stateless_split(tf.stack([step_seed, 0]), 2)
@@ -371,7 +380,7 @@ def link_inputs(
         )
         target += tf.cast(target >= source, tf.int64)
         pairs = tf.concat([positives, tf.stack([source, target], axis=1)], axis=0)
-        return (graph, pairs), labels
+        return (graph, pairs), labels, weights
 
     # A stateful random op would repeat its numbers every epoch (each iteration restarts
     # it from the seed); a rerandomized seed stream gives new ones per epoch.
