@@ -4,16 +4,18 @@ Kipf & Welling, "Variational Graph Auto-Encoders" (NeurIPS Bayesian Deep Learnin
 2016) report for the (non-variational) GAE on Cora with features: AUC 91.0 +- 0.02 and
 AP 92.0 +- 0.03 (percent).
 
-Setup (GAE's, with the sampled loss of PyG's GAE example):
+Setup (the paper's):
 - row-normalized node features (`normalize_node_feature(..., "row_sum")`);
 - `split_edges`: 85 / 5 / 10 percent of the undirected edges for train / validation /
   test; validation and test get as many negative pairs as positives, drawn from non-edges
   of the full graph; message passing uses only the training edges;
 - encoder `Backbone(conv="gcn", hidden_units=[32, 16], final_activation="linear")`:
   GCN(32) -> ReLU -> GCN(16), no dropout; inner-product decoder `LinkModel(decoder="dot")`;
-- 400 epochs (``--epochs``) of full-batch Adam (lr 0.01),
-  `BinaryCrossentropy(from_logits=True)` on the training edges and one fresh uniform
-  negative pair per training edge every epoch (`link_inputs`);
+- 200 epochs (``--epochs``) of full-batch Adam (lr 0.01) on the paper's loss: weighted
+  cross-entropy over every node pair of the training adjacency plus self loops
+  (``--negatives all``, `full_reconstruction_loss`). ``--negatives K`` trains instead on
+  the training edges against K fresh uniform negative pairs per edge each epoch (PyG's GAE
+  example uses K = 1 and 400 epochs; measured here: 5 seeds AUC 0.902, AP 0.900);
 - model selection: after every epoch the exact ROC-AUC on the validation pairs is computed
   and the weights of the best validation epoch are kept (``--select last`` keeps the last
   epoch instead, the paper's fixed-epoch protocol). Test pairs are scored once, at the end;
@@ -53,9 +55,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dataset", default="cora", help="a Planetoid data set")
     parser.add_argument("--data-dir", default=os.environ.get("TFGRAPHTUNE_DATA_DIR"))
     parser.add_argument("--seeds", type=int, default=5, help="number of seeds (0 .. N-1)")
-    parser.add_argument("--epochs", type=int, default=400)
+    parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--negatives", type=int, default=1, help="negatives per positive")
+    parser.add_argument(
+        "--negatives",
+        type=lambda text: text if text == "all" else int(text),
+        default="all",
+        help="negatives per positive, or 'all' for the paper's full reconstruction loss",
+    )
     parser.add_argument("--select", choices=["best_val", "last"], default="best_val")
     parser.add_argument("--threads", type=int, default=2, help="TF intra/inter-op threads")
     parser.add_argument("--json", help="write the results to this JSON file")

@@ -11,6 +11,7 @@ from tfgraphtune.layers.propagation import precompute_gcn_normalization
 from tfgraphtune.models.backbone import Backbone
 from tfgraphtune.models.tasks.link_prediction import (
     LinkModel,
+    full_reconstruction_loss,
     link_inputs,
     split_edges,
 )
@@ -248,3 +249,33 @@ def test_fit_decreases_loss():
     # The sampled training data feeds fit with the same model and metrics.
     history = model.fit(link_inputs(split, seed=0)["train"], epochs=2, verbose=0).history
     assert {"loss", "auc", "ap"} <= set(history) and np.isfinite(history["loss"]).all()
+
+
+def test_full_reconstruction_labels_and_loss():
+    split = split_edges(GRAPH, "e", val_fraction=0.2, test_fraction=0.3, seed=0)
+    ((graph, pairs), adjacency) = next(
+        iter(link_inputs(split, negatives_per_positive="all")["train"])
+    )
+    adjacency = adjacency.numpy()
+    # Training edges in both directions plus self loops, nothing else.
+    expected = np.eye(split.num_nodes, dtype=np.float32)
+    for u, v in split.train_pos:
+        expected[u, v] = expected[v, u] = 1
+    np.testing.assert_array_equal(adjacency, expected)
+    # Hand value: 2 nodes, A = I (2 positives of 4), logits 0 everywhere:
+    # pos_weight = 2/2 = 1, norm = 4 / (2 * 2) = 1, loss = mean(log 2) = log 2.
+    loss = full_reconstruction_loss(tf.eye(2), tf.zeros([2, 2]))
+    np.testing.assert_allclose(float(loss), np.log(2.0), rtol=1e-6)
+
+
+def test_fit_on_full_reconstruction_decreases_loss():
+    split = split_edges(GRAPH, "e", val_fraction=0.2, test_fraction=0.3, seed=0)
+    model = LinkModel(_backbone(final_activation="linear"), decoder="dot")
+    model.compile(tf.keras.optimizers.Adam(0.05), PairBinaryCrossentropy())
+    history = model.fit(
+        link_inputs(split, negatives_per_positive="all")["train"].repeat(),
+        steps_per_epoch=1,
+        epochs=20,
+        verbose=0,
+    )
+    assert history.history["loss"][-1] < history.history["loss"][0]

@@ -65,7 +65,7 @@ DEFAULTS: dict[str, Any] = {
         "epochs": 200,
         "batch_size": 32,
         "label_smoothing": 0.0,
-        "negatives_per_positive": 1,  # link_prediction
+        "negatives_per_positive": 1,  # link_prediction: an integer, or "all" (GAE's loss)
         "early_stopping": {"monitor": "val_loss", "patience": 10, "mode": "auto"},
         "seed": 0,
         "verbose": 0,

@@ -99,7 +99,7 @@ def train_link_prediction(config: dict, *, backbone=None, model_hook=None) -> di
     dataset, split = prepare_link_data(config)
     inputs = link_inputs(
         split,
-        negatives_per_positive=int(config["train"]["negatives_per_positive"]),
+        negatives_per_positive=config["train"]["negatives_per_positive"],
         seed=int(config["train"]["seed"]),
     )
     model = build_link_model(config, dataset, backbone)

@@ -96,6 +96,24 @@ class LinkModel(tf.keras.Model):
         states = self.decoder_dropout(source * target, training=training)
         return tf.squeeze(self.decoder_output(self.decoder_hidden(states)), axis=-1)
 
+    def train_step(self, data):
+        x, y, sample_weight = tf.keras.utils.unpack_x_y_sample_weight(data)
+        if y.shape.rank != 2:
+            return super().train_step(data)
+        # Dense labels: the whole adjacency is reconstructed (see `full_reconstruction_loss`).
+        if self.decoder != "dot":
+            raise ValueError("full-adjacency training needs decoder='dot'.")
+        graph, _ = x
+        with tf.GradientTape() as tape:
+            embeddings = self.backbone(graph, training=True)
+            logits = tf.matmul(embeddings, embeddings, transpose_b=True)
+            loss = full_reconstruction_loss(y, logits)
+            if self.losses:
+                loss += tf.add_n(self.losses)
+        variables = self.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return {"loss": loss}
+
     def get_config(self) -> dict:
         return {
             "name": self.name,
@@ -110,6 +128,27 @@ class LinkModel(tf.keras.Model):
         config = dict(config)
         config["backbone"] = tf.keras.layers.deserialize(config["backbone"])
         return cls(**config)
+
+
+def full_reconstruction_loss(adjacency: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """The GAE paper's loss: weighted cross-entropy over every node pair.
+
+    ``norm * mean(pos_weight * A * -log s(L) + (1 - A) * -log(1 - s(L)))`` with
+    ``pos_weight = (N^2 - |A|) / |A|`` and ``norm = N^2 / (2 (N^2 - |A|))`` (Kipf & Welling,
+    2016), so edges and non-edges weigh the same in total.
+
+    Args:
+      adjacency: ``[N, N]`` 0/1 labels (training edges plus self loops).
+      logits: ``[N, N]`` pair logits ``z z^T``.
+    """
+    adjacency = tf.cast(adjacency, logits.dtype)
+    total = tf.cast(tf.size(adjacency), logits.dtype)
+    positives = tf.reduce_sum(adjacency)
+    pos_weight = (total - positives) / positives
+    norm = total / (2.0 * (total - positives))
+    return norm * tf.reduce_mean(
+        tf.nn.weighted_cross_entropy_with_logits(adjacency, logits, pos_weight)
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -322,7 +361,7 @@ def split_edges(
 
 
 def link_inputs(
-    split: LinkSplit, *, negatives_per_positive: int = 1, seed: int = 0
+    split: LinkSplit, *, negatives_per_positive: int | str = 1, seed: int = 0
 ) -> dict[str, tf.data.Dataset]:
     """One-element data sets ``((train_graph, pairs), labels[, weights])`` for `model.fit`.
 
@@ -336,7 +375,11 @@ def link_inputs(
 
     Args:
       split: A `LinkSplit` from `split_edges`.
-      negatives_per_positive: Negatives per training edge, a positive integer.
+      negatives_per_positive: Negatives per training edge, a positive integer; or
+        ``"all"`` for the GAE paper's full reconstruction: the ``"train"`` element then holds
+        the dense ``[N, N]`` adjacency of the training edges plus self loops as labels, and
+        `LinkModel` trains on every pair (`full_reconstruction_loss`; memory ``O(N^2)``,
+        for graphs up to some ten thousand nodes).
       seed: Seed of the negatives; a fresh data set with the same seed repeats them, and
         every epoch (iteration) draws new ones.
 
@@ -346,6 +389,8 @@ def link_inputs(
     Raises:
       ValueError: A bad `negatives_per_positive`.
     """
+    if negatives_per_positive == "all":
+        return {"train": _full_adjacency_input(split), **_fixed_inputs(split)}
     if (
         not isinstance(negatives_per_positive, int)
         or isinstance(negatives_per_positive, bool)
@@ -353,7 +398,7 @@ def link_inputs(
     ):
         raise ValueError(
             "Received an invalid value for negatives_per_positive, expected a positive "
-            f"integer. Received: negatives_per_positive={negatives_per_positive!r}"
+            f"integer or 'all'. Received: negatives_per_positive={negatives_per_positive!r}"
         )
     graph = split.train_graph
     positives = tf.constant(split.train_pos, tf.int64)
@@ -390,13 +435,33 @@ def link_inputs(
         .map(with_negatives)
     )
 
+    return {"train": train, **_fixed_inputs(split)}
+
+
+def _fixed_inputs(split: LinkSplit) -> dict[str, tf.data.Dataset]:
+    """The validation and test data sets: fixed pairs of the split."""
+
     def fixed(pairs: np.ndarray, pair_labels: np.ndarray) -> tf.data.Dataset:
         return tf.data.Dataset.from_tensors(
-            ((graph, tf.constant(pairs, tf.int64)), tf.constant(pair_labels, tf.float32))
+            (
+                (split.train_graph, tf.constant(pairs, tf.int64)),
+                tf.constant(pair_labels, tf.float32),
+            )
         )
 
     return {
-        "train": train,
         "validation": fixed(split.val_pairs, split.val_labels),
         "test": fixed(split.test_pairs, split.test_labels),
     }
+
+
+def _full_adjacency_input(split: LinkSplit) -> tf.data.Dataset:
+    """``((train_graph, train_pos), A + I)`` with the dense training adjacency as labels."""
+    adjacency = np.eye(split.num_nodes, dtype=np.float32)
+    pos = split.train_pos
+    adjacency[pos[:, 0], pos[:, 1]] = 1.0
+    if split.symmetric:
+        adjacency[pos[:, 1], pos[:, 0]] = 1.0
+    return tf.data.Dataset.from_tensors(
+        ((split.train_graph, tf.constant(pos, tf.int64)), tf.constant(adjacency))
+    )
