@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
         "normalization": None,
         "l2": 2.5e-4,
         "conv_options": {},
+        "final_activation": True,
         "head": "gcn",
         "head_dropout": 0.5,
         "head_hidden_units": 64,
@@ -53,6 +54,31 @@ DEFAULTS: dict[str, Any] = {
         "seed": 0,
         "verbose": 0,
         "tensorboard": True,
+    },
+    "pretrain": {
+        "method": "dgi",  # dgi | graphmae | gae | attr_mask | graph_contrastive
+        "epochs": 300,
+        "learning_rate": 0.001,
+        "mask_rate": 0.5,  # graphmae, attr_mask
+        "replace_rate": 0.05,  # graphmae
+        "sce_alpha": 3.0,  # graphmae
+        "mask_token": "learned",  # graphmae: learned | zeros
+        "negatives_per_edge": 1,  # gae
+        "augmentations": ["node_drop", "edge_perturb"],  # graph_contrastive
+        "augment_rate": 0.2,  # graph_contrastive
+        "temperature": 0.5,  # graph_contrastive
+    },
+    "finetune": {
+        "backbone": None,  # a pre-trained checkpoint folder (tfgraphtune pretrain --out)
+        "strategy": "full",
+        "top_k": 1,
+        "unfreeze_every": 10,
+        "layer_decay": 0.5,
+        "lora_rank": 8,
+        "lora_alpha": 16.0,
+        "adapter_units": 32,
+        "l2sp_alpha": 0.01,
+        "resume": None,  # a fine-tuned run folder to continue from (continual fine-tuning)
     },
     "out": "runs/latest",
 }

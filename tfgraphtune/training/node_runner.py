@@ -33,12 +33,13 @@ BACKBONE_KEYS = (
     "normalization",
     "l2",
     "conv_options",
+    "final_activation",
 )
 
 
 def build_backbone(model_config: dict, *, node_set: str, feature: str, edge_set: str | None):
     """A `Backbone` from the ``model`` section of a config."""
-    options = {key: model_config[key] for key in BACKBONE_KEYS}
+    options = {key: model_config[key] for key in BACKBONE_KEYS if key in model_config}
     return Backbone(node_set=node_set, feature=feature, edge_set=edge_set, **options)
 
 
