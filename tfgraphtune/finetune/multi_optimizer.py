@@ -134,10 +134,10 @@ class DiscriminativeOptimizer(tf.keras.optimizers.Optimizer):
 
 
 def layerwise_multipliers(backbone, decay: float) -> list[tuple[Any, float]]:
-    """``decay ** (L - 1 - i)`` for backbone layer ``i`` of ``L`` (top layer 1, head 1).
+    """``decay ** (L - i)`` for backbone level ``i`` of ``L``; the head (level ``L``) keeps 1.
 
     Howard & Ruder's ULMFiT schedule ("Universal Language Model Fine-tuning", ACL 2018) for
-    a GNN stack: lower layers, which hold more general features, move less. Each layer's
+    a GNN stack: lower levels, which hold more general features, move less. Each level's
     conv, normalization, activation and adapter share its factor.
     """
     if not 0.0 < decay <= 1.0:
@@ -146,5 +146,5 @@ def layerwise_multipliers(backbone, decay: float) -> list[tuple[Any, float]]:
     depth = len(backbone.conv_layers)
     for group in ("conv_layers", "norm_layers", "activation_layers", "adapter_layers"):
         for index, layer in enumerate(getattr(backbone, group)):
-            pairs.append((layer, decay ** (depth - 1 - index)))
+            pairs.append((layer, decay ** (depth - index)))
     return pairs

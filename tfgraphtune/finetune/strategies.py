@@ -39,8 +39,8 @@ class FineTuneStrategy:
         ``full`` every weight trains; ``linear_probe`` the backbone is frozen (only the
         head trains); ``top_k`` the top `top_k` backbone levels train; ``gradual`` levels
         unfreeze top-down every `unfreeze_every` epochs (`GradualUnfreezing`);
-        ``discriminative`` level ``i`` of ``L`` trains at ``layer_decay ** (L-1-i)`` times
-        the learning rate (`DiscriminativeOptimizer`); ``lora`` rank-`lora_rank` updates on
+        ``discriminative`` backbone level ``i`` of ``L`` trains at ``layer_decay ** (L-i)``
+        times the learning rate (the head at 1) (`DiscriminativeOptimizer`); ``lora`` rank-`lora_rank` updates on
         frozen GCN kernels (`LoRAGCNConv`); ``adapter`` bottleneck adapters of width
         `adapter_units` after every level, the rest frozen; ``l2sp`` full fine-tuning with
         ``l2sp_alpha/2 ||w - w0||^2`` toward the pre-trained weights.

@@ -81,18 +81,24 @@ def build_node_model(config: dict, dataset: NodeDataset, backbone: Backbone | No
     )
 
 
-def compile_node_model(model: tf.keras.Model, config: dict) -> None:
-    """Compiles with the configured optimizer, smoothed cross-entropy and weighted accuracy."""
+def compile_node_model(model: tf.keras.Model, config: dict, optimizer_hook=None) -> None:
+    """Compiles with the configured optimizer, smoothed cross-entropy and weighted accuracy.
+
+    `optimizer_hook(optimizer, model) -> optimizer` may wrap the optimizer (per-layer rates).
+    """
     train = config["train"]
+    optimizer = make_optimizer(
+        train["optimizer"],
+        train["learning_rate"],
+        weight_decay=train["weight_decay"],
+        schedule=train["schedule"],
+        decay_steps=max(int(train["epochs"]), 1),
+        warmup_steps=train["warmup_steps"],
+    )
+    if optimizer_hook is not None:
+        optimizer = optimizer_hook(optimizer, model)
     model.compile(
-        optimizer=make_optimizer(
-            train["optimizer"],
-            train["learning_rate"],
-            weight_decay=train["weight_decay"],
-            schedule=train["schedule"],
-            decay_steps=max(int(train["epochs"]), 1),
-            warmup_steps=train["warmup_steps"],
-        ),
+        optimizer=optimizer,
         loss=SparseCategoricalCrossentropyWithSmoothing(train["label_smoothing"]),
         weighted_metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
@@ -109,7 +115,14 @@ def node_metrics(model: tf.keras.Model, dataset: NodeDataset, graph) -> dict[str
 
 
 def train_node_classification(
-    config: dict, *, backbone: Backbone | None = None, model_hook=None
+    config: dict,
+    *,
+    backbone: Backbone | None = None,
+    model_hook=None,
+    optimizer_hook=None,
+    initial_weights: str | Path | None = None,
+    dataset_and_graph: tuple[NodeDataset, Any] | None = None,
+    write: bool = True,
 ) -> dict[str, Any]:
     """Trains, evaluates and writes a run folder for one node classification config.
 
@@ -118,17 +131,26 @@ def train_node_classification(
       backbone: Optional pre-built (e.g. pre-trained) backbone.
       model_hook: Optional ``hook(model) -> list[callbacks]`` run after the model is built
         and before compiling (fine-tuning strategies set trainability here).
+      optimizer_hook: Optional ``hook(optimizer, model) -> optimizer`` (see
+        `compile_node_model`).
+      initial_weights: Optional run folder whose weights the model starts from (continual
+        fine-tuning: resume a fine-tuned run on new data).
+      dataset_and_graph: Optional ``(NodeDataset, graph)`` to train on instead of loading
+        ``config["data"]`` (e.g. a graph grown with new nodes, edges and labels).
+      write: Whether to write the run folder (benchmarks skip it).
 
     Returns:
       The metrics dict also written to ``metrics.json``.
     """
     tf.keras.utils.set_random_seed(int(config["train"]["seed"]))
-    dataset, graph = prepare_node_data(config)
+    dataset, graph = dataset_and_graph or prepare_node_data(config)
     inputs = full_batch_inputs(dataset, graph)
     model = build_node_model(config, dataset, backbone)
     model(graph)  # Build the weights.
+    if initial_weights is not None:
+        run_folder.load_weights(model, initial_weights)
     extra_callbacks = list(model_hook(model) or []) if model_hook else []
-    compile_node_model(model, config)
+    compile_node_model(model, config, optimizer_hook)
     run_dir = Path(config["out"])
     train = config["train"]
     stopping = train["early_stopping"] or {}
@@ -139,7 +161,7 @@ def train_node_classification(
             monitor=stopping.get("monitor", "val_loss"),
             patience=stopping.get("patience"),
             mode=stopping.get("mode", "auto"),
-            log_dir=str(run_dir / "logs") if train["tensorboard"] else None,
+            log_dir=str(run_dir / "logs") if train["tensorboard"] and write else None,
         ),
         *extra_callbacks,
     ]
@@ -157,6 +179,8 @@ def train_node_classification(
     metrics["epochs_run"] = len(history.history["loss"])
     metrics["train_time_s"] = train_time
     metrics["step_time_median_s"] = float(np.median(timer.step_times))
+    if not write:
+        return metrics
     test_ids = dataset.splits["test"]
     logits = model(graph, training=False).numpy()
     report = per_class_report(dataset.labels[test_ids], logits[test_ids])
