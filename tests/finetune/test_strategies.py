@@ -58,6 +58,7 @@ def run_steps(model, strategy, steps, epochs=1):
     model.compile(
         optimizer=strategy.wrap_optimizer(tf.keras.optimizers.SGD(0.5), model),
         loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        run_eagerly=True,  # Tiny graphs: tracing would cost more than the steps.
     )
     before = {short_name(v): v.numpy().copy() for v in model.weights}
     data = tf.data.Dataset.from_tensors((GRAPH, LABELS)).repeat()
@@ -91,6 +92,7 @@ def test_gradual_unfreezes_top_level_first(epochs, events, moved):
     model.compile(
         optimizer=tf.keras.optimizers.SGD(0.5),
         loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        run_eagerly=True,  # Tiny graphs: tracing would cost more than the steps.
     )
     data = tf.data.Dataset.from_tensors((GRAPH, LABELS)).repeat()
     before = {short_name(v): v.numpy().copy() for v in model.weights}
