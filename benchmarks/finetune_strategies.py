@@ -35,7 +35,9 @@ def few_label_split(dataset, per_class: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     train = np.asarray(dataset.splits["train"])
     labels = dataset.labels[train]
-    chosen = [rng.choice(train[labels == c], per_class, replace=False) for c in range(dataset.num_classes)]
+    chosen = [
+        rng.choice(train[labels == c], per_class, replace=False) for c in range(dataset.num_classes)
+    ]
     return np.sort(np.concatenate(chosen))
 
 
@@ -79,26 +81,29 @@ def main() -> None:
         print(f"pre-trained DGI in {pretrain_time:.1f} s -> {backbone_path}", flush=True)
     pretrained, _, pretrain_meta = read_pretrained(backbone_path)
 
-    base = load_config(None, [
-        f"data.dataset={args.dataset}",
-        f"data.data_dir={args.data_dir}",
-        f"model.conv={pretrained['conv']}",
-        f"model.hidden_units={pretrained['hidden_units']}",
-        f"model.num_layers={pretrained['num_layers']}",
-        f"model.activation={pretrained['activation']}",
-        f"model.final_activation={str(pretrained['final_activation']).lower()}",
-        "model.dropout=0.5",
-        "model.sparse_inputs=true",
-        "model.l2=0.0",
-        f"model.head={args.head}",
-        "model.head_dropout=0.5",
-        f"train.epochs={args.epochs}",
-        "train.early_stopping={monitor: val_accuracy, patience: 50, mode: max}",
-        "train.tensorboard=false",
-        f"finetune.lora_rank={args.lora_rank}",
-        f"finetune.adapter_units={args.adapter_units}",
-        "finetune.unfreeze_every=25",
-    ])
+    base = load_config(
+        None,
+        [
+            f"data.dataset={args.dataset}",
+            f"data.data_dir={args.data_dir}",
+            f"model.conv={pretrained['conv']}",
+            f"model.hidden_units={pretrained['hidden_units']}",
+            f"model.num_layers={pretrained['num_layers']}",
+            f"model.activation={pretrained['activation']}",
+            f"model.final_activation={str(pretrained['final_activation']).lower()}",
+            "model.dropout=0.5",
+            "model.sparse_inputs=true",
+            "model.l2=0.0",
+            f"model.head={args.head}",
+            "model.head_dropout=0.5",
+            f"train.epochs={args.epochs}",
+            "train.early_stopping={monitor: val_accuracy, patience: 50, mode: max}",
+            "train.tensorboard=false",
+            f"finetune.lora_rank={args.lora_rank}",
+            f"finetune.adapter_units={args.adapter_units}",
+            "finetune.unfreeze_every=25",
+        ],
+    )
     dataset, graph = node_runner.prepare_node_data(base)
     names = args.strategies.split(",")
     accuracies = {name: [] for name in names}
@@ -116,11 +121,16 @@ def main() -> None:
                     "backbone": None if name == "scratch" else backbone_path,
                 },
             }
-            metrics = finetune_node_classification(config, dataset_and_graph=(few, graph), write=False)
+            metrics = finetune_node_classification(
+                config, dataset_and_graph=(few, graph), write=False
+            )
             accuracies[name].append(metrics["test"]["accuracy"])
             fractions[name] = metrics["trainable_fraction"]
-            print(f"seed {seed} {name:>14}: test accuracy {accuracies[name][-1]:.4f}, "
-                  f"epochs {metrics['epochs_run']}, trainable {fractions[name]:.4f}", flush=True)
+            print(
+                f"seed {seed} {name:>14}: test accuracy {accuracies[name][-1]:.4f}, "
+                f"epochs {metrics['epochs_run']}, trainable {fractions[name]:.4f}",
+                flush=True,
+            )
     table = strategy_table(accuracies, fractions)
     results = {
         "benchmark": "finetune_strategies",
@@ -147,11 +157,18 @@ def main() -> None:
     if all(name in accuracies for name in ("scratch", "linear_probe", "full")):
         print("\nbefore / after:")
         print(to_markdown(before_after(accuracies, fractions)))
-    _common.report(results, args.json, [
-        (name, f"{v['accuracy_mean']:.4f} ± {v['accuracy_std']:.4f} "
-               f"(trainable {v['trainable_fraction']:.4f})")
-        for name, v in results["strategies"].items()
-    ])
+    _common.report(
+        results,
+        args.json,
+        [
+            (
+                name,
+                f"{v['accuracy_mean']:.4f} ± {v['accuracy_std']:.4f} "
+                f"(trainable {v['trainable_fraction']:.4f})",
+            )
+            for name, v in results["strategies"].items()
+        ],
+    )
 
 
 if __name__ == "__main__":

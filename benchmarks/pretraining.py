@@ -25,8 +25,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=None, help="cap on pre-training epochs")
     parser.add_argument("--conv", default=None, help="override model.conv (e.g. gatv2)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="extra config overrides")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra config overrides",
+    )
     parser.add_argument("--probe-runs", type=int, default=50)
     parser.add_argument("--data-dir", default=_common.default_data_dir())
     parser.add_argument("--threads", type=int, default=2)
@@ -50,21 +56,29 @@ def main() -> None:
         overrides + list(args.overrides),
     )
     dataset, graph = node_runner.prepare_node_data(base)
-    accuracies, times, losses = [], [], []
+    accuracies, times, losses, epochs_run = [], [], [], []
     start = time.perf_counter()
     for seed in range(args.seeds):
         config = {**base, "train": {**base["train"], "seed": seed}}
         backbone, meta = pretrain(config, save=False)
         embeddings = backbone(graph, training=False).numpy()
         probe = linear_probe_accuracy(
-            embeddings, dataset.labels, dataset.splits["train"], dataset.splits["test"],
-            runs=args.probe_runs, seed=seed,
+            embeddings,
+            dataset.labels,
+            dataset.splits["train"],
+            dataset.splits["test"],
+            runs=args.probe_runs,
+            seed=seed,
         )
         accuracies.append(float(probe.mean()))
         times.append(meta["pretrain_time_s"])
+        epochs_run.append(meta["epochs_run"])
         losses.append(meta["final_loss"])
-        print(f"seed {seed}: probe accuracy {accuracies[-1]:.4f} ± {probe.std():.4f}, "
-              f"pretrain {times[-1]:.1f} s, final loss {losses[-1]:.4f}", flush=True)
+        print(
+            f"seed {seed}: probe accuracy {accuracies[-1]:.4f} ± {probe.std():.4f}, "
+            f"pretrain {times[-1]:.1f} s ({epochs_run[-1]} epochs), final loss {losses[-1]:.4f}",
+            flush=True,
+        )
     results = {
         "benchmark": "pretraining",
         "dataset": args.dataset,
@@ -77,6 +91,7 @@ def main() -> None:
         "linear_probe_accuracy_per_seed": accuracies,
         "pretrain_time_s": float(np.mean(times)),
         "pretrain_time_per_seed_s": times,
+        "epochs_run_per_seed": epochs_run,
         "final_loss_per_seed": losses,
         "probe": {"runs": args.probe_runs, "epochs": 100, "learning_rate": 0.01},
         "config": {k: base[k] for k in ("model", "pretrain")},
@@ -84,13 +99,20 @@ def main() -> None:
         "threads": args.threads,
         **_common.machine(),
     }
-    _common.report(results, args.json, [
-        ("dataset / method", f"{args.dataset} / {args.method} ({results['conv']})"),
-        ("epochs", str(results["epochs"])),
-        ("linear probe accuracy", f"{results['linear_probe_accuracy_mean']:.4f} ± "
-                                  f"{results['linear_probe_accuracy_std']:.4f}"),
-        ("pretrain time (mean)", f"{results['pretrain_time_s']:.1f} s"),
-    ])
+    _common.report(
+        results,
+        args.json,
+        [
+            ("dataset / method", f"{args.dataset} / {args.method} ({results['conv']})"),
+            ("epochs", str(results["epochs"])),
+            (
+                "linear probe accuracy",
+                f"{results['linear_probe_accuracy_mean']:.4f} ± "
+                f"{results['linear_probe_accuracy_std']:.4f}",
+            ),
+            ("pretrain time (mean)", f"{results['pretrain_time_s']:.1f} s"),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ LOSS = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
 def make_model():
-    backbone = Backbone(node_set="n", feature="x", hidden_units=[4, 3], activation="tanh", dropout=0.0)
+    backbone = Backbone(
+        node_set="n", feature="x", hidden_units=[4, 3], activation="tanh", dropout=0.0
+    )
     model = NodeModel(backbone, 2, head="linear")
     model(GRAPH)
     return model
@@ -43,7 +45,9 @@ def test_one_sgd_step_is_lr_times_factor_times_gradient():
     model.fit(tf.data.Dataset.from_tensors((GRAPH, LABELS)), epochs=1, verbose=0)
     for variable, old, grad in zip(model.trainable_variables, before, grads):
         expected = old - 0.1 * factor_of(variable) * grad.numpy()
-        np.testing.assert_allclose(variable.numpy(), expected, rtol=1e-5, atol=1e-7, err_msg=variable.name)
+        np.testing.assert_allclose(
+            variable.numpy(), expected, rtol=1e-5, atol=1e-7, err_msg=variable.name
+        )
     assert int(optimizer.iterations) == 1
 
 
@@ -69,7 +73,10 @@ def test_regex_and_layer_keys_first_match_wins():
         [(model.backbone.conv_layers[0], 0.3), ("gcn_", 0.7)],
         default_multiplier=2.0,
     )
-    factors = {v.name.split("/")[-2] + "/" + v.name.split("/")[-1]: optimizer.multiplier_of(v) for v in model.weights}
+    factors = {
+        v.name.split("/")[-2] + "/" + v.name.split("/")[-1]: optimizer.multiplier_of(v)
+        for v in model.weights
+    }
     assert factors["gcn_0/kernel:0"] == 0.3
     assert factors["gcn_1/kernel:0"] == 0.7
     assert factors["head_dense/kernel:0"] == 2.0

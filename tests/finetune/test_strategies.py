@@ -81,10 +81,13 @@ def test_strategy_trains_what_it_claims(name):
     assert changed == EXPECTED[name]
 
 
-@pytest.mark.parametrize("epochs, events, moved", [
-    ("two", {1: 1}, HEAD | LEVEL1),
-    ("three", {1: 1, 2: 0}, EXPECTED["full"]),
-])
+@pytest.mark.parametrize(
+    "epochs, events, moved",
+    [
+        ("two", {1: 1}, HEAD | LEVEL1),
+        ("three", {1: 1, 2: 0}, EXPECTED["full"]),
+    ],
+)
 def test_gradual_unfreezes_top_level_first(epochs, events, moved):
     strategy = get_strategy("gradual", unfreeze_every=1)
     model = build_model(strategy)

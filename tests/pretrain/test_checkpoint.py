@@ -25,7 +25,9 @@ def schema_of(graph) -> tfgnn.GraphSchema:
 
 @pytest.fixture
 def checkpoint(tmp_path):
-    backbone = Backbone(node_set="n", feature="x", hidden_units=[4, 3], activation="prelu", dropout=0.0)
+    backbone = Backbone(
+        node_set="n", feature="x", hidden_units=[4, 3], activation="prelu", dropout=0.0
+    )
     backbone(GRAPH)
     for variable in backbone.weights:  # Non-trivial values everywhere (PReLU slopes too).
         variable.assign(tf.random.normal(variable.shape))
@@ -35,7 +37,12 @@ def checkpoint(tmp_path):
 
 def test_round_trip_gives_the_same_function(checkpoint):
     path, expected = checkpoint
-    assert sorted(p.name for p in path.iterdir()) == ["backbone.json", "pretrain.json", "schema.pbtxt", "weights"]
+    assert sorted(p.name for p in path.iterdir()) == [
+        "backbone.json",
+        "pretrain.json",
+        "schema.pbtxt",
+        "weights",
+    ]
     assert json.loads((path / "pretrain.json").read_text())["method"] == "dgi"
     loaded = Backbone.from_pretrained(path, schema=schema_of(GRAPH))
     np.testing.assert_allclose(loaded(GRAPH, training=False), expected, rtol=1e-6)
@@ -59,15 +66,24 @@ def test_merge_lora_keeps_the_function(checkpoint):
         conv.lora_b.assign(tf.random.normal(conv.lora_b.shape))  # A trained update.
     merged = merge_lora(loaded, GRAPH)
     assert merged.lora_rank == 0 and type(merged.conv_layers[0]).__name__ == "GCNConv"
-    np.testing.assert_allclose(merged(GRAPH, training=False), loaded(GRAPH, training=False), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        merged(GRAPH, training=False), loaded(GRAPH, training=False), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_lora_and_adapter_config_round_trip():
     assert_config_round_trip(LoRAGCNConv(3, rank=2, alpha=4.0))
     assert_config_round_trip(Adapter(2, activation="gelu"))
     assert_config_round_trip(
-        Backbone(node_set="n", feature="x", hidden_units=3, activation="prelu", lora_rank=2,
-                 adapter_units=2, final_activation=False)
+        Backbone(
+            node_set="n",
+            feature="x",
+            hidden_units=3,
+            activation="prelu",
+            lora_rank=2,
+            adapter_units=2,
+            final_activation=False,
+        )
     )
 
 
@@ -103,7 +119,9 @@ def test_incompatible_schema_names_the_mismatch(checkpoint, changes, message):
     with pytest.raises(SchemaMismatchError, match=message):
         check_schema_compatible(config, _schema_with(), _schema_with(**changes))
     if "feature_dim" in changes:
-        with pytest.raises(SchemaMismatchError, match="shape \\[5\\].*pre-trained on .*shape \\[2\\]"):
+        with pytest.raises(
+            SchemaMismatchError, match="shape \\[5\\].*pre-trained on .*shape \\[2\\]"
+        ):
             Backbone.from_pretrained(path, schema=_schema_with(**changes))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-import tensorflow_gnn as tfgnn
 
 from tests.helpers import path_graph
 from tfgraphtune.models.backbone import Backbone
@@ -43,9 +42,13 @@ OBJECTIVES = {
 
 def batch_of_two():
     """GRAPH twice, merged into one GraphTensor of two components."""
-    return tf.data.Dataset.from_tensors(GRAPH).repeat(2).batch(2).map(
-        lambda g: g.merge_batch_to_components()
-    ).repeat()
+    return (
+        tf.data.Dataset.from_tensors(GRAPH)
+        .repeat(2)
+        .batch(2)
+        .map(lambda g: g.merge_batch_to_components())
+        .repeat()
+    )
 
 
 @pytest.mark.parametrize("name", sorted(OBJECTIVES))
@@ -57,7 +60,9 @@ def test_fit_trains_the_backbone(name):
     before = [v.numpy().copy() for v in model.backbone.trainable_weights]
     history = model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
-    moved = [not np.allclose(b, v.numpy()) for b, v in zip(before, model.backbone.trainable_weights)]
+    moved = [
+        not np.allclose(b, v.numpy()) for b, v in zip(before, model.backbone.trainable_weights)
+    ]
     assert all(moved)
     assert model(GRAPH).shape == (4, 4)
 
@@ -73,7 +78,9 @@ def test_scaled_cosine_error_by_hand():
     # Rows: identical (cos 1 -> 0), orthogonal (cos 0 -> 1), opposite (cos -1 -> 2^2 = 4).
     x = tf.constant([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
     z = tf.constant([[2.0, 0.0], [0.0, 3.0], [-1.0, 0.0]])
-    np.testing.assert_allclose(float(scaled_cosine_error(x, z, alpha=2.0)), (0 + 1 + 4) / 3, rtol=1e-6)
+    np.testing.assert_allclose(
+        float(scaled_cosine_error(x, z, alpha=2.0)), (0 + 1 + 4) / 3, rtol=1e-6
+    )
 
 
 def test_graphmae_masks_the_configured_share():
@@ -102,7 +109,10 @@ def test_linear_probe_separable_embeddings():
     [
         (lambda: GraphMAE(backbone(), mask_rate=1.0), "mask_rate"),
         (lambda: GraphAutoEncoder(backbone(), negatives_per_edge=0), "negatives_per_edge"),
-        (lambda: GraphContrastive(backbone(), augmentations=("crop", "node_drop")), "augmentations"),
+        (
+            lambda: GraphContrastive(backbone(), augmentations=("crop", "node_drop")),
+            "augmentations",
+        ),
         (lambda: AttributeMasking(backbone(), target="words"), "target"),
     ],
 )

@@ -16,13 +16,18 @@ def add_l2sp_loss(model: tf.keras.Model, backbone, alpha: float) -> list[tf.Tens
       The snapshots ``w0``, in the order of ``backbone.trainable_weights``.
     """
     if alpha < 0:
-        raise ValueError(f"Received an invalid value for l2sp_alpha, expected a number >= 0. Received: l2sp_alpha={alpha!r}")
+        raise ValueError(
+            f"Received an invalid value for l2sp_alpha, expected a number >= 0. Received: "
+            f"l2sp_alpha={alpha!r}"
+        )
     variables = list(backbone.trainable_weights)
     anchors = [tf.constant(v.numpy()) for v in variables]
 
     def penalty():
-        return 0.5 * alpha * tf.add_n(
-            [tf.reduce_sum(tf.square(v - a)) for v, a in zip(variables, anchors)]
+        return (
+            0.5
+            * alpha
+            * tf.add_n([tf.reduce_sum(tf.square(v - a)) for v, a in zip(variables, anchors)])
         )
 
     model.add_loss(penalty)

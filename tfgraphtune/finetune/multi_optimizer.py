@@ -75,11 +75,20 @@ class DiscriminativeOptimizer(tf.keras.optimizers.Optimizer):
         pairs = list(multipliers.items()) if isinstance(multipliers, Mapping) else list(multipliers)
         for key, factor in pairs:
             if not isinstance(key, (str, tf.keras.layers.Layer)):
-                raise ValueError(f"Received an invalid multiplier key, expected a layer or a regex string. Received: {key!r}")
+                raise ValueError(
+                    f"Received an invalid multiplier key, expected a layer or a regex "
+                    f"string. Received: {key!r}"
+                )
             if factor < 0:
-                raise ValueError(f"Received an invalid multiplier, expected a number >= 0. Received: {key!r}: {factor!r}")
+                raise ValueError(
+                    f"Received an invalid multiplier, expected a number >= 0. Received: "
+                    f"{key!r}: {factor!r}"
+                )
         if default_multiplier < 0:
-            raise ValueError(f"Received an invalid value for default_multiplier, expected a number >= 0. Received: default_multiplier={default_multiplier!r}")
+            raise ValueError(
+                f"Received an invalid value for default_multiplier, expected a number >= 0. "
+                f"Received: default_multiplier={default_multiplier!r}"
+            )
         self.base_optimizer = optimizer
         self.multipliers = pairs
         self.default_multiplier = float(default_multiplier)
@@ -108,7 +117,9 @@ class DiscriminativeOptimizer(tf.keras.optimizers.Optimizer):
         for factor, group in self._groups([(v,) for v in var_list]).items():
             self._group_optimizers[factor].build([v for (v,) in group])
 
-    def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False, **kwargs):
+    def apply_gradients(
+        self, grads_and_vars, name=None, skip_gradients_aggregation=False, **kwargs
+    ):
         grads_and_vars = [(g, v) for g, v in grads_and_vars if g is not None]
         for factor, group in self._groups(grads_and_vars).items():
             if factor == 0.0:
@@ -141,7 +152,10 @@ def layerwise_multipliers(backbone, decay: float) -> list[tuple[Any, float]]:
     conv, normalization, activation and adapter share its factor.
     """
     if not 0.0 < decay <= 1.0:
-        raise ValueError(f"Received an invalid value for layer_decay, expected a number in (0, 1]. Received: layer_decay={decay!r}")
+        raise ValueError(
+            f"Received an invalid value for layer_decay, expected a number in (0, 1]. "
+            f"Received: layer_decay={decay!r}"
+        )
     pairs = []
     depth = len(backbone.conv_layers)
     for group in ("conv_layers", "norm_layers", "activation_layers", "adapter_layers"):

@@ -18,7 +18,9 @@ FINETUNE_BACKBONE_KEYS = ("dropout", "input_dropout", "l2")
 
 def strategy_from_config(config: dict) -> FineTuneStrategy:
     """The `FineTuneStrategy` of a config's ``finetune`` section."""
-    options = {k: v for k, v in config["finetune"].items() if k not in ("backbone", "strategy", "resume")}
+    options = {
+        k: v for k, v in config["finetune"].items() if k not in ("backbone", "strategy", "resume")
+    }
     return FineTuneStrategy(name=config["finetune"]["strategy"], **options)
 
 
@@ -60,14 +62,23 @@ def finetune_node_classification(
         pretrained_config, _, _ = read_pretrained(finetune["backbone"])
         config["model"]["conv"] = pretrained_config["conv"]
     dataset, graph = dataset_and_graph or node_runner.prepare_node_data(config)
-    if not resume and finetune.get("backbone"):
+    if resume:
+        import tensorflow_gnn as tfgnn
+
+        from tfgraphtune.pretrain.checkpoint import check_schema_compatible
+
+        run_schema = tfgnn.read_schema(str(Path(resume) / "schema.pbtxt"))
+        check_schema_compatible(backbone.get_config(), run_schema, dataset.schema)
+    elif finetune.get("backbone"):
         regularization = {k: config["model"][k] for k in FINETUNE_BACKBONE_KEYS}
         backbone = Backbone.from_pretrained(
             finetune["backbone"], schema=dataset.schema, **regularization, **overrides
         )
-    elif not resume:
+    else:
         backbone = node_runner.build_backbone(
-            config["model"], node_set=dataset.node_set, feature=dataset.feature,
+            config["model"],
+            node_set=dataset.node_set,
+            feature=dataset.feature,
             edge_set=dataset.edge_set,
         )
         if overrides:

@@ -40,9 +40,9 @@ class FineTuneStrategy:
         head trains); ``top_k`` the top `top_k` backbone levels train; ``gradual`` levels
         unfreeze top-down every `unfreeze_every` epochs (`GradualUnfreezing`);
         ``discriminative`` backbone level ``i`` of ``L`` trains at ``layer_decay ** (L-i)``
-        times the learning rate (the head at 1) (`DiscriminativeOptimizer`); ``lora`` rank-`lora_rank` updates on
-        frozen GCN kernels (`LoRAGCNConv`); ``adapter`` bottleneck adapters of width
-        `adapter_units` after every level, the rest frozen; ``l2sp`` full fine-tuning with
+        times the learning rate, the head 1 (`DiscriminativeOptimizer`); ``lora``
+        rank-`lora_rank` updates on frozen GCN kernels (`LoRAGCNConv`); ``adapter``
+        bottleneck adapters of width `adapter_units` after every level, the rest frozen; ``l2sp`` full fine-tuning with
         ``l2sp_alpha/2 ||w - w0||^2`` toward the pre-trained weights.
     """
 
@@ -62,7 +62,10 @@ class FineTuneStrategy:
                 f"Received: strategy={self.name!r}"
             )
         if not isinstance(self.top_k, int) or self.top_k < 0:
-            raise ValueError(f"Received an invalid value for top_k, expected an integer >= 0. Received: top_k={self.top_k!r}")
+            raise ValueError(
+                f"Received an invalid value for top_k, expected an integer >= 0. Received: "
+                f"top_k={self.top_k!r}"
+            )
 
     def backbone_overrides(self) -> dict[str, Any]:
         """Backbone options this strategy needs (for `Backbone.from_pretrained`)."""
@@ -91,13 +94,19 @@ class FineTuneStrategy:
                     layer.trainable = False
         elif self.name == "lora":
             if not backbone.lora_rank:
-                raise ValueError("strategy 'lora' needs a backbone built with lora_rank > 0; load it with Backbone.from_pretrained(path, **strategy.backbone_overrides()).")
+                raise ValueError(
+                    "strategy 'lora' needs a backbone built with lora_rank > 0; load it "
+                    "with Backbone.from_pretrained(path, **strategy.backbone_overrides())."
+                )
             for block in blocks:
                 for layer in block[1:]:
                     layer.trainable = False  # LoRAGCNConv freezes its own kernel and bias.
         elif self.name == "adapter":
             if not backbone.adapter_units:
-                raise ValueError("strategy 'adapter' needs a backbone built with adapter_units > 0; load it with Backbone.from_pretrained(path, **strategy.backbone_overrides()).")
+                raise ValueError(
+                    "strategy 'adapter' needs a backbone built with adapter_units > 0; load "
+                    "it with Backbone.from_pretrained(path, **strategy.backbone_overrides())."
+                )
             for block in blocks:
                 for layer in block:
                     layer.trainable = layer in backbone.adapter_layers

@@ -36,7 +36,10 @@ class GradualUnfreezing(tf.keras.callbacks.Callback):
     def __init__(self, backbone, *, every: int = 10):
         super().__init__()
         if not isinstance(every, int) or every < 1:
-            raise ValueError(f"Received an invalid value for every, expected a positive integer. Received: every={every!r}")
+            raise ValueError(
+                f"Received an invalid value for every, expected a positive integer. "
+                f"Received: every={every!r}"
+            )
         self.backbone = backbone
         self.every = every
         self.unfrozen_at: dict[int, int] = {}

@@ -45,7 +45,8 @@ class LoRAGCNConv(GCNConv):
             )
         if alpha <= 0:
             raise ValueError(
-                f"Received an invalid value for alpha, expected a number > 0. Received: alpha={alpha!r}"
+                f"Received an invalid value for alpha, expected a number > 0. Received: "
+                f"alpha={alpha!r}"
             )
         self.rank = rank
         self.alpha = float(alpha)

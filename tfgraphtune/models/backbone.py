@@ -8,9 +8,9 @@ from typing import Any
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
+from tfgraphtune.layers.adapter import Adapter
 from tfgraphtune.layers.gatv2_conv import GATv2Conv
 from tfgraphtune.layers.gcn_conv import GCNConv
-from tfgraphtune.layers.adapter import Adapter
 from tfgraphtune.layers.gin_conv import GINConv
 from tfgraphtune.layers.lora_gcn_conv import LoRAGCNConv
 from tfgraphtune.layers.sage_conv import SAGEConv
@@ -113,14 +113,18 @@ class Backbone(tf.keras.Model):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise _invalid(name, "an integer >= 0", value)
         if lora_rank and conv != "gcn":
-            raise _invalid("lora_rank", f"0 for conv={conv!r} (LoRA wraps GCN kernels only)", lora_rank)
+            raise _invalid(
+                "lora_rank", f"0 for conv={conv!r} (LoRA wraps GCN kernels only)", lora_rank
+            )
         self.node_set = node_set
         self.feature = feature
         self.edge_set = edge_set
         self.conv = conv
         self.hidden_units = hidden_units if isinstance(hidden_units, int) else list(widths)
         self.num_layers = len(widths)
-        self.activation = activation if activation == "prelu" else tf.keras.activations.get(activation)
+        self.activation = (
+            activation if activation == "prelu" else tf.keras.activations.get(activation)
+        )
         self.final_activation = bool(final_activation)
         self.lora_rank = int(lora_rank)
         self.lora_alpha = float(lora_alpha)
@@ -161,9 +165,12 @@ class Backbone(tf.keras.Model):
                 )
             )
             if activation == "prelu":
-                self.activation_layers.append(tf.keras.layers.PReLU(
-                        alpha_initializer=tf.keras.initializers.Constant(0.25), name=f"prelu_{index}"
-                    ))
+                self.activation_layers.append(
+                    tf.keras.layers.PReLU(
+                        alpha_initializer=tf.keras.initializers.Constant(0.25),
+                        name=f"prelu_{index}",
+                    )
+                )
             if self.adapter_units:
                 self.adapter_layers.append(Adapter(self.adapter_units, name=f"adapter_{index}"))
             if normalization == "batch":
@@ -211,7 +218,9 @@ class Backbone(tf.keras.Model):
             "hidden_units": self.hidden_units,
             "num_layers": self.num_layers,
             "activation": (
-                "prelu" if self.activation == "prelu" else tf.keras.activations.serialize(self.activation)
+                "prelu"
+                if self.activation == "prelu"
+                else tf.keras.activations.serialize(self.activation)
             ),
             "dropout": self.dropout,
             "input_dropout": self.input_dropout,

@@ -23,12 +23,20 @@ class AttributeMasking(PretrainModel):
       target: ``"categorical"`` or ``"continuous"``.
     """
 
-    def __init__(self, backbone: Backbone, *, mask_rate: float = 0.15, target: str = "categorical", **kwargs):
+    def __init__(
+        self, backbone: Backbone, *, mask_rate: float = 0.15, target: str = "categorical", **kwargs
+    ):
         super().__init__(backbone, **kwargs)
         if not 0.0 < mask_rate < 1.0:
-            raise ValueError(f"Received an invalid value for mask_rate, expected a rate in (0, 1). Received: mask_rate={mask_rate!r}")
+            raise ValueError(
+                f"Received an invalid value for mask_rate, expected a rate in (0, 1). "
+                f"Received: mask_rate={mask_rate!r}"
+            )
         if target not in ("categorical", "continuous"):
-            raise ValueError(f"Received an invalid value for target, expected 'categorical' or 'continuous'. Received: target={target!r}")
+            raise ValueError(
+                f"Received an invalid value for target, expected 'categorical' or "
+                f"'continuous'. Received: target={target!r}"
+            )
         self.mask_rate = float(mask_rate)
         self.target = target
         self.predictor = None
@@ -36,7 +44,9 @@ class AttributeMasking(PretrainModel):
     def pretrain_loss(self, graph, training=None):
         features = node_features(graph, self.backbone)
         if self.predictor is None:
-            self.predictor = tf.keras.layers.Dense(int(features.shape[-1]), name="attribute_predictor")
+            self.predictor = tf.keras.layers.Dense(
+                int(features.shape[-1]), name="attribute_predictor"
+            )
         num_nodes = tf.shape(features)[0]
         mask = tf.random.uniform([num_nodes]) < self.mask_rate
         # At least one masked node, so the loss is defined on tiny graphs too.

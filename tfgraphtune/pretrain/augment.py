@@ -26,7 +26,9 @@ def _check_sets(graph: tfgnn.GraphTensor, node_set: str, edge_set: str) -> None:
         )
 
 
-def _rebuild(graph, node_set, edge_set, node_sizes, node_features, edge_sizes, source, target, edge_features):
+def _rebuild(
+    graph, node_set, edge_set, node_sizes, node_features, edge_sizes, source, target, edge_features
+):
     return tfgnn.GraphTensor.from_pieces(
         context=graph.context,
         node_sets={node_set: tfgnn.NodeSet.from_fields(sizes=node_sizes, features=node_features)},
@@ -50,12 +52,17 @@ def drop_nodes(graph: tfgnn.GraphTensor, node_set: str, edge_set: str, rate: flo
     edge_keep = tf.gather(keep, source) & tf.gather(keep, target)
     components = _node_components(nodes)
     num_components = tf.shape(nodes.sizes, out_type=tf.int64)[0]
-    node_sizes = tf.math.unsorted_segment_sum(tf.cast(keep, nodes.sizes.dtype), components, num_components)
+    node_sizes = tf.math.unsorted_segment_sum(
+        tf.cast(keep, nodes.sizes.dtype), components, num_components
+    )
     edge_sizes = tf.math.unsorted_segment_sum(
         tf.cast(edge_keep, edges.sizes.dtype), tf.gather(components, source), num_components
     )
     return _rebuild(
-        graph, node_set, edge_set, node_sizes,
+        graph,
+        node_set,
+        edge_set,
+        node_sizes,
         {k: tf.boolean_mask(v, keep) for k, v in nodes.features.items()},
         edge_sizes,
         tf.gather(new_index, tf.boolean_mask(source, edge_keep)),
@@ -78,7 +85,8 @@ def perturb_edges(graph: tfgnn.GraphTensor, node_set: str, edge_set: str, rate: 
     new_source = tf.random.uniform([num_new], 0, tf.maximum(nodes.total_size, 1), dtype=tf.int64)
     new_component = tf.gather(components, new_source)
     new_target = tf.gather(offsets, new_component) + tf.cast(
-        tf.random.uniform([num_new]) * tf.cast(tf.gather(sizes, new_component), tf.float32), tf.int64
+        tf.random.uniform([num_new]) * tf.cast(tf.gather(sizes, new_component), tf.float32),
+        tf.int64,
     )
     all_source = tf.concat([tf.boolean_mask(source, keep), new_source], 0)
     all_target = tf.concat([tf.boolean_mask(target, keep), new_target], 0)
@@ -92,11 +100,20 @@ def perturb_edges(graph: tfgnn.GraphTensor, node_set: str, edge_set: str, rate: 
     features = {}
     for name, value in edges.features.items():
         kept = tf.boolean_mask(value, keep)
-        added = tf.zeros(tf.concat([[num_new], tf.shape(value, out_type=tf.int64)[1:]], 0), value.dtype)
+        added = tf.zeros(
+            tf.concat([[num_new], tf.shape(value, out_type=tf.int64)[1:]], 0), value.dtype
+        )
         features[name] = tf.gather(tf.concat([kept, added], 0), order)
     return _rebuild(
-        graph, node_set, edge_set, nodes.sizes, dict(nodes.features), edge_sizes,
-        tf.gather(all_source, order), tf.gather(all_target, order), features,
+        graph,
+        node_set,
+        edge_set,
+        nodes.sizes,
+        dict(nodes.features),
+        edge_sizes,
+        tf.gather(all_source, order),
+        tf.gather(all_target, order),
+        features,
     )
 
 
@@ -119,5 +136,6 @@ def augment(graph, name: str, *, node_set: str, edge_set: str, feature: str, rat
     if name == "feature_mask":
         return mask_features(graph, node_set, feature, rate)
     raise ValueError(
-        f"Received an invalid augmentation, expected one of {list(AUGMENTATIONS)}. Received: {name!r}"
+        f"Received an invalid augmentation, expected one of {list(AUGMENTATIONS)}. "
+        f"Received: {name!r}"
     )

@@ -165,7 +165,9 @@ def transfer_weights(source: Backbone, target: Backbone) -> int:
         if group == "adapter_layers" and not sources:
             continue  # New adapters keep their identity initialisation.
         if len(sources) != len(targets):
-            raise ValueError(f"{group}: the pre-trained backbone has {len(sources)}, the new one {len(targets)}.")
+            raise ValueError(
+                f"{group}: the pre-trained backbone has {len(sources)}, the new one {len(targets)}."
+            )
         for src, dst in zip(sources, targets):
             copied += _copy_layer_weights(src, dst)
     return copied

@@ -24,7 +24,10 @@ class GraphAutoEncoder(PretrainModel):
     def __init__(self, backbone: Backbone, *, negatives_per_edge: int = 1, **kwargs):
         super().__init__(backbone, **kwargs)
         if not isinstance(negatives_per_edge, int) or negatives_per_edge < 1:
-            raise ValueError(f"Received an invalid value for negatives_per_edge, expected a positive integer. Received: negatives_per_edge={negatives_per_edge!r}")
+            raise ValueError(
+                f"Received an invalid value for negatives_per_edge, expected a positive "
+                f"integer. Received: negatives_per_edge={negatives_per_edge!r}"
+            )
         self.negatives_per_edge = negatives_per_edge
 
     def edge_logits(self, embeddings, source, target):

@@ -60,9 +60,15 @@ class GraphContrastive(PretrainModel):
                 f"{list(AUGMENTATIONS)}. Received: augmentations={list(augmentations)!r}"
             )
         if not 0.0 <= rate < 1.0:
-            raise ValueError(f"Received an invalid value for rate, expected a rate in [0, 1). Received: rate={rate!r}")
+            raise ValueError(
+                f"Received an invalid value for rate, expected a rate in [0, 1). Received: "
+                f"rate={rate!r}"
+            )
         if temperature <= 0:
-            raise ValueError(f"Received an invalid value for temperature, expected a number > 0. Received: temperature={temperature!r}")
+            raise ValueError(
+                f"Received an invalid value for temperature, expected a number > 0. "
+                f"Received: temperature={temperature!r}"
+            )
         self.augmentations = augmentations
         self.rate = float(rate)
         self.temperature = float(temperature)
@@ -77,16 +83,26 @@ class GraphContrastive(PretrainModel):
     def graph_embeddings(self, graph: tfgnn.GraphTensor, training=None) -> tf.Tensor:
         """``[num_components, units]`` mean of the node states per graph."""
         states = self.backbone(graph, training=training)
-        return tfgnn.pool_nodes_to_context(graph, self.backbone.node_set, "mean", feature_value=states)
+        return tfgnn.pool_nodes_to_context(
+            graph, self.backbone.node_set, "mean", feature_value=states
+        )
 
     def view(self, graph, name: str):
         edge_set = single_edge_set(graph, self.backbone.edge_set)
         return augment(
-            graph, name, node_set=self.backbone.node_set, edge_set=edge_set,
-            feature=self.backbone.feature, rate=self.rate,
+            graph,
+            name,
+            node_set=self.backbone.node_set,
+            edge_set=edge_set,
+            feature=self.backbone.feature,
+            rate=self.rate,
         )
 
     def pretrain_loss(self, graph, training=None):
-        first = self.projection(self.graph_embeddings(self.view(graph, self.augmentations[0]), training))
-        second = self.projection(self.graph_embeddings(self.view(graph, self.augmentations[1]), training))
+        first = self.projection(
+            self.graph_embeddings(self.view(graph, self.augmentations[0]), training)
+        )
+        second = self.projection(
+            self.graph_embeddings(self.view(graph, self.augmentations[1]), training)
+        )
         return nt_xent(first, second, self.temperature)

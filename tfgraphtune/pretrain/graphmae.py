@@ -53,15 +53,30 @@ class GraphMAE(PretrainModel):
     ):
         super().__init__(backbone, **kwargs)
         if not 0.0 < mask_rate < 1.0:
-            raise ValueError(f"Received an invalid value for mask_rate, expected a rate in (0, 1). Received: mask_rate={mask_rate!r}")
+            raise ValueError(
+                f"Received an invalid value for mask_rate, expected a rate in (0, 1). "
+                f"Received: mask_rate={mask_rate!r}"
+            )
         if not 0.0 <= replace_rate < 1.0:
-            raise ValueError(f"Received an invalid value for replace_rate, expected a rate in [0, 1). Received: replace_rate={replace_rate!r}")
+            raise ValueError(
+                f"Received an invalid value for replace_rate, expected a rate in [0, 1). "
+                f"Received: replace_rate={replace_rate!r}"
+            )
         if alpha < 1.0:
-            raise ValueError(f"Received an invalid value for alpha, expected a number >= 1. Received: alpha={alpha!r}")
+            raise ValueError(
+                f"Received an invalid value for alpha, expected a number >= 1. Received: "
+                f"alpha={alpha!r}"
+            )
         if decoder not in ("gcn", "gatv2"):
-            raise ValueError(f"Received an invalid value for decoder, expected 'gcn' or 'gatv2'. Received: decoder={decoder!r}")
+            raise ValueError(
+                f"Received an invalid value for decoder, expected 'gcn' or 'gatv2'. "
+                f"Received: decoder={decoder!r}"
+            )
         if mask_token not in ("learned", "zeros"):
-            raise ValueError(f"Received an invalid value for mask_token, expected 'learned' or 'zeros'. Received: mask_token={mask_token!r}")
+            raise ValueError(
+                f"Received an invalid value for mask_token, expected 'learned' or 'zeros'. "
+                f"Received: mask_token={mask_token!r}"
+            )
         self.mask_token_kind = mask_token
         self.mask_rate = float(mask_rate)
         self.replace_rate = float(replace_rate)
@@ -86,7 +101,9 @@ class GraphMAE(PretrainModel):
         if self.decoder_kind == "gcn":
             self.decoder = tf.keras.layers.Dense(num_features, name="decoder")
         else:
-            self.decoder = GATv2Conv(num_features, num_heads=1, edge_set_name=edge_set, name="decoder")
+            self.decoder = GATv2Conv(
+                num_features, num_heads=1, edge_set_name=edge_set, name="decoder"
+            )
 
     def mask_nodes(self, features):
         """``(masked features, mask [N] bool)`` for one step."""
@@ -98,9 +115,13 @@ class GraphMAE(PretrainModel):
         token_ids = masked_ids[num_replaced:]
         replaced_ids = masked_ids[:num_replaced]
         mask = tf.scatter_nd(masked_ids[:, None], tf.ones([num_masked], tf.bool), [num_nodes])
-        token_rows = tf.scatter_nd(token_ids[:, None], tf.ones([num_masked - num_replaced]), [num_nodes])[:, None]
+        token_rows = tf.scatter_nd(
+            token_ids[:, None], tf.ones([num_masked - num_replaced]), [num_nodes]
+        )[:, None]
         sources = tf.random.uniform([num_replaced], 0, num_nodes, dtype=tf.int32)
-        replaced = tf.tensor_scatter_nd_update(features, replaced_ids[:, None], tf.gather(features, sources))
+        replaced = tf.tensor_scatter_nd_update(
+            features, replaced_ids[:, None], tf.gather(features, sources)
+        )
         masked = replaced * (1.0 - token_rows) + token_rows * self.mask_token
         return masked, mask
 
@@ -108,12 +129,16 @@ class GraphMAE(PretrainModel):
         features = node_features(graph, self.backbone)
         self._ensure_decoder(int(features.shape[-1]))
         masked, mask = self.mask_nodes(features)
-        masked_graph = replace_node_feature(graph, self.backbone.node_set, self.backbone.feature, masked)
+        masked_graph = replace_node_feature(
+            graph, self.backbone.node_set, self.backbone.feature, masked
+        )
         hidden = self.backbone(masked_graph, training=training)
         hidden = self.encoder_to_decoder(hidden)
         hidden = tf.where(mask[:, None], tf.zeros_like(hidden), hidden)  # Re-mask.
         if self.decoder_kind == "gcn":
-            reconstructed = self.decoder(tf.boolean_mask(gcn_propagate(graph, self.backbone.edge_set, hidden), mask))
+            reconstructed = self.decoder(
+                tf.boolean_mask(gcn_propagate(graph, self.backbone.edge_set, hidden), mask)
+            )
         else:
             reconstructed = tf.boolean_mask(self.decoder(hidden, graph=graph), mask)
         return scaled_cosine_error(tf.boolean_mask(features, mask), reconstructed, self.alpha)
@@ -124,8 +149,14 @@ def gcn_propagate(graph, edge_set_name, states):
     edge_set_name = propagation.single_edge_set(graph, edge_set_name)
     edge_set = graph.edge_sets[edge_set_name]
     node_set = graph.node_sets[edge_set.adjacency.target_name]
-    if propagation.GCN_EDGE_WEIGHT in edge_set.features and propagation.GCN_SELF_WEIGHT in node_set.features:
-        weights, self_weights = edge_set[propagation.GCN_EDGE_WEIGHT], node_set[propagation.GCN_SELF_WEIGHT]
+    if (
+        propagation.GCN_EDGE_WEIGHT in edge_set.features
+        and propagation.GCN_SELF_WEIGHT in node_set.features
+    ):
+        weights, self_weights = (
+            edge_set[propagation.GCN_EDGE_WEIGHT],
+            node_set[propagation.GCN_SELF_WEIGHT],
+        )
     else:
         weights, self_weights = propagation.gcn_normalization(graph, edge_set_name)
     aggregated = propagation.aggregate(

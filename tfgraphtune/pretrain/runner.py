@@ -67,7 +67,9 @@ def pretrain_data(config: dict):
     if method in NODE_METHODS:
         dataset, graph = node_runner.prepare_node_data(config)
         backbone = node_runner.build_backbone(
-            config["model"], node_set=dataset.node_set, feature=dataset.feature,
+            config["model"],
+            node_set=dataset.node_set,
+            feature=dataset.feature,
             edge_set=dataset.edge_set,
         )
         return dataset.schema, backbone, graph_data(graph), 1, graph
@@ -77,7 +79,9 @@ def pretrain_data(config: dict):
     data = config["data"]
     dataset = load_dataset(data["dataset"], data["data_dir"])
     backbone = node_runner.build_backbone(
-        config["model"], node_set=dataset.node_set, feature=dataset.feature,
+        config["model"],
+        node_set=dataset.node_set,
+        feature=dataset.feature,
         edge_set=dataset.edge_set,
     )
     batch_size = int(config["train"]["batch_size"])
@@ -96,9 +100,21 @@ def pretrain(config: dict, *, out: str | Path | None = None, save: bool = True):
     schema, backbone, data, steps, _ = pretrain_data(config)
     model = build_objective(options["method"], backbone, options)
     model.compile(optimizer=tf.keras.optimizers.Adam(float(options["learning_rate"])))
+    callbacks = []
+    if options.get("patience"):
+        # DGI's protocol: stop once the training loss stalls and keep the best weights.
+        callbacks.append(
+            tf.keras.callbacks.EarlyStopping(
+                monitor="loss", patience=int(options["patience"]), restore_best_weights=True
+            )
+        )
     start = time.perf_counter()
     history = model.fit(
-        data, steps_per_epoch=steps, epochs=int(options["epochs"]), verbose=int(config["train"]["verbose"])
+        data,
+        steps_per_epoch=steps,
+        epochs=int(options["epochs"]),
+        callbacks=callbacks,
+        verbose=int(config["train"]["verbose"]),
     )
     metadata = {
         "method": options["method"],
@@ -106,6 +122,7 @@ def pretrain(config: dict, *, out: str | Path | None = None, save: bool = True):
         "normalize_features": config["data"]["normalize_features"],
         "pretrain": dict(options),
         "epochs": int(options["epochs"]),
+        "epochs_run": len(history.history["loss"]),
         "final_loss": float(history.history["loss"][-1]),
         "pretrain_time_s": time.perf_counter() - start,
         "seed": int(config["train"]["seed"]),

@@ -148,7 +148,12 @@ def train_node_classification(
     model = build_node_model(config, dataset, backbone)
     model(graph)  # Build the weights.
     if initial_weights is not None:
-        run_folder.load_weights(model, initial_weights)
+        # Through a twin: restoring into `model` itself would later also restore the saved
+        # optimizer (learning rate, moments) over the one this config asks for.
+        twin = NodeModel.from_config(model.get_config())
+        twin(graph)
+        run_folder.load_weights(twin, initial_weights)
+        model.set_weights(twin.get_weights())
     extra_callbacks = list(model_hook(model) or []) if model_hook else []
     compile_node_model(model, config, optimizer_hook)
     run_dir = Path(config["out"])
