@@ -42,8 +42,9 @@ class FineTuneStrategy:
         ``discriminative`` backbone level ``i`` of ``L`` trains at ``layer_decay ** (L-i)``
         times the learning rate, the head 1 (`DiscriminativeOptimizer`); ``lora``
         rank-`lora_rank` updates on frozen GCN kernels (`LoRAGCNConv`); ``adapter``
-        bottleneck adapters of width `adapter_units` after every level, the rest frozen; ``l2sp`` full fine-tuning with
-        ``l2sp_alpha/2 ||w - w0||^2`` toward the pre-trained weights.
+        bottleneck adapters of width `adapter_units` after every level, the rest frozen;
+        ``l2sp`` full fine-tuning with ``l2sp_alpha/2 ||w - w0||^2`` toward the
+        pre-trained weights.
     """
 
     name: str = "full"
