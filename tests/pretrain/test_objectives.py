@@ -13,6 +13,7 @@ from tfgraphtune.pretrain.base import graph_data
 from tfgraphtune.pretrain.dgi import DeepGraphInfomax
 from tfgraphtune.pretrain.gae import GraphAutoEncoder
 from tfgraphtune.pretrain.graph_contrastive import GraphContrastive, nt_xent
+from tfgraphtune.pretrain.graph_data import batched_graphs
 from tfgraphtune.pretrain.graphmae import GraphMAE, scaled_cosine_error
 from tfgraphtune.pretrain.probe import linear_probe_accuracy
 
@@ -28,6 +29,7 @@ def backbone(**options):
     return Backbone(node_set="n", feature="x", hidden_units=[4, 4], dropout=0.0, **options)
 
 
+GRAPH_LEVEL = ("attr_mask", "graph_contrastive")
 OBJECTIVES = {
     "dgi": lambda: DeepGraphInfomax(backbone(activation="prelu")),
     "graphmae": lambda: GraphMAE(backbone(activation="prelu"), alpha=2.0),
@@ -40,22 +42,18 @@ OBJECTIVES = {
 }
 
 
-def batch_of_two():
-    """GRAPH twice, merged into one GraphTensor of two components."""
-    return (
-        tf.data.Dataset.from_tensors(GRAPH)
-        .repeat(2)
-        .batch(2)
-        .map(lambda g: g.merge_batch_to_components())
-        .repeat()
-    )
+def batches_of_two():
+    """GRAPH and a 3-node path, merged into one GraphTensor of two components per batch
+    (varying sizes: the shapes are dynamic, as with any real data set of graphs)."""
+    small = path_graph([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], [0, 1], [1, 2])
+    return batched_graphs([GRAPH, small], 2)
 
 
 @pytest.mark.parametrize("name", sorted(OBJECTIVES))
 def test_fit_trains_the_backbone(name):
     model = OBJECTIVES[name]()
     model.compile(optimizer=tf.keras.optimizers.Adam(0.01), run_eagerly=True)
-    data = batch_of_two() if name == "graph_contrastive" else graph_data(GRAPH)
+    data = batches_of_two() if name in GRAPH_LEVEL else graph_data(GRAPH)
     model.fit(data, steps_per_epoch=1, epochs=1, verbose=0)  # Builds every weight.
     before = [v.numpy().copy() for v in model.backbone.trainable_weights]
     history = model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)

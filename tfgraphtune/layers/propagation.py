@@ -65,8 +65,10 @@ def aggregate(
     matrix = tf.sparse.reorder(
         tf.SparseTensor(tf.stack([target, source], axis=1), weights, dense_shape)
     )
-    if values.dtype not in (tf.float32, tf.float64):
-        # The CSR kernels exist for float32/float64 (and complex) only.
+    if values.dtype not in (tf.float32, tf.float64) or values.shape[0] is None:
+        # The CSR kernels exist for float32/float64 (and complex) only, and TensorFlow's
+        # gradient of SparseMatrixMatMul needs static row counts (batches of graphs of
+        # varying sizes have none).
         return tf.math.unsorted_segment_sum(
             tf.gather(values, source) * weights[:, None], target, num_targets
         )
