@@ -7,8 +7,8 @@ training split (20 per class); validation and test are the public 500 / 1000 nod
 
 Every strategy uses the same model and protocol: the backbone architecture of the
 checkpoint + a linear head (--head), dropout 0.5 on the input features and on the head's
-input, Adam lr 0.01, at most --epochs epochs, early stopping on validation accuracy
-(patience 50, best weights restored), test accuracy of the restored weights.
+input, Adam (--learning-rate, 0.01), at most --epochs epochs, early stopping on validation
+accuracy (--patience 50, best weights restored), test accuracy of the restored weights.
 ``scratch`` is ``full`` from a random initialisation of the same architecture.
 ``trainable_fraction`` = trainable / all parameters of the model, head included (for
 ``gradual`` once every level has unfrozen).
@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--pretrain-epochs", type=int, default=300)
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--head", default="linear", choices=["linear", "mlp", "gcn"])
+    parser.add_argument("--learning-rate", type=float, default=0.01)
+    parser.add_argument("--patience", type=int, default=50)
     parser.add_argument("--lora-rank", type=int, default=8)
     parser.add_argument("--adapter-units", type=int, default=32)
     parser.add_argument("--data-dir", default=_common.default_data_dir())
@@ -97,7 +99,8 @@ def main() -> None:
             f"model.head={args.head}",
             "model.head_dropout=0.5",
             f"train.epochs={args.epochs}",
-            "train.early_stopping={monitor: val_accuracy, patience: 50, mode: max}",
+            f"train.learning_rate={args.learning_rate}",
+        f"train.early_stopping={{monitor: val_accuracy, patience: {args.patience}, mode: max}}",
             "train.tensorboard=false",
             f"finetune.lora_rank={args.lora_rank}",
             f"finetune.adapter_units={args.adapter_units}",
@@ -138,6 +141,9 @@ def main() -> None:
         "labels_per_class": args.labels_per_class,
         "seeds": args.seeds,
         "head": args.head,
+        "learning_rate": args.learning_rate,
+        "epochs": args.epochs,
+        "patience": args.patience,
         "backbone": {"path": backbone_path, "config": pretrained, "pretrain": pretrain_meta},
         "pretrain_time_s": pretrain_time,
         "strategies": {

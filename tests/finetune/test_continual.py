@@ -52,7 +52,7 @@ def config_for(out, **finetune):
             "model.head=linear",
             "model.dropout=0.0",
             "model.sparse_inputs=false",
-            "train.epochs=2",
+            "train.epochs=1",
             "train.early_stopping=null",
             "train.tensorboard=false",
             "train.learning_rate=0.1",

@@ -80,7 +80,8 @@ class LoRAGCNConv(GCNConv):
         self.lora_a = self.add_weight(
             name="lora_a",
             shape=(int(input_dim), self.rank),
-            initializer=tf.keras.initializers.HeUniform(),
+            # U(+-1/sqrt(fan_in)), the init of PEFT's LoRA (kaiming_uniform with a=sqrt(5)).
+            initializer=tf.keras.initializers.VarianceScaling(1.0 / 3.0, "fan_in", "uniform"),
         )
         self.lora_b = self.add_weight(
             name="lora_b", shape=(self.rank, self.units), initializer="zeros"
