@@ -7,9 +7,12 @@ training split (20 per class); validation and test are the public 500 / 1000 nod
 
 Every strategy uses the same model and protocol: the backbone architecture of the
 checkpoint + a linear head (--head), dropout 0.5 on the input features and on the head's
-input, Adam (--learning-rate, 0.01), at most --epochs epochs, early stopping on validation
-accuracy (--patience 50, best weights restored), test accuracy of the restored weights.
-``scratch`` is ``full`` from a random initialisation of the same architecture.
+input, Adam (--learning-rate, 0.001), at most --epochs (300) epochs, early stopping on
+validation accuracy (--patience 50, best weights restored). At lr 0.01 every strategy that
+moves the backbone drifts away from the pre-trained features before the head has fitted
+(results/finetune_strategies_cora_k5_lr0.01_heuniform_lora.json: full 70.4, linear probe
+75.5); 0.001 is the rate Hu et al. (2020) fine-tune pre-trained GNNs with. Reported: test
+accuracy of the restored weights. ``scratch`` is ``full`` from a random initialisation of the same architecture.
 ``trainable_fraction`` = trainable / all parameters of the model, head included (for
 ``gradual`` once every level has unfrozen).
 
@@ -49,9 +52,9 @@ def main() -> None:
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--backbone", default=None, help="pre-trained checkpoint folder")
     parser.add_argument("--pretrain-epochs", type=int, default=300)
-    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--head", default="linear", choices=["linear", "mlp", "gcn"])
-    parser.add_argument("--learning-rate", type=float, default=0.01)
+    parser.add_argument("--learning-rate", type=float, default=0.001)
     parser.add_argument("--patience", type=int, default=50)
     parser.add_argument("--lora-rank", type=int, default=8)
     parser.add_argument("--adapter-units", type=int, default=32)
