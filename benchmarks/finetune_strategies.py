@@ -12,7 +12,8 @@ validation accuracy (--patience 50, best weights restored). At lr 0.01 every str
 moves the backbone drifts away from the pre-trained features before the head has fitted
 (results/finetune_strategies_cora_k5_lr0.01_heuniform_lora.json: full 70.4, linear probe
 75.5); 0.001 is the rate Hu et al. (2020) fine-tune pre-trained GNNs with. Reported: test
-accuracy of the restored weights. ``scratch`` is ``full`` from a random initialisation of the same architecture.
+accuracy of the restored weights. ``scratch`` is ``full`` from a random initialisation of the
+same architecture.
 ``trainable_fraction`` = trainable / all parameters of the model, head included (for
 ``gradual`` once every level has unfrozen).
 
@@ -103,7 +104,7 @@ def main() -> None:
             "model.head_dropout=0.5",
             f"train.epochs={args.epochs}",
             f"train.learning_rate={args.learning_rate}",
-        f"train.early_stopping={{monitor: val_accuracy, patience: {args.patience}, mode: max}}",
+            f"train.early_stopping={{monitor: val_accuracy, patience: {args.patience}, mode: max}}",
             "train.tensorboard=false",
             f"finetune.lora_rank={args.lora_rank}",
             f"finetune.adapter_units={args.adapter_units}",
