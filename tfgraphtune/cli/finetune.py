@@ -22,6 +22,18 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=int, help="overrides train.seed")
     parser.add_argument("--out", help="run folder to write (overrides out)")
     parser.add_argument(
+        "--backbone", help="pre-trained backbone checkpoint (tfgraphtune pretrain --out)"
+    )
+    parser.add_argument(
+        "--strategy",
+        help="fine-tuning strategy (overrides finetune.strategy): full, linear_probe, top_k, "
+        "gradual, discriminative, lora, adapter, l2sp",
+    )
+    parser.add_argument(
+        "--resume",
+        help="continue a fine-tuned run folder on the config's (new) data (finetune.resume)",
+    )
+    parser.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -42,6 +54,9 @@ def collect_overrides(args: argparse.Namespace) -> list[str]:
         ("train.seed", args.seed),
         ("out", args.out),
         ("data.data_dir", args.data_dir),
+        ("finetune.backbone", getattr(args, "backbone", None)),
+        ("finetune.strategy", getattr(args, "strategy", None)),
+        ("finetune.resume", getattr(args, "resume", None)),
     ]
     return [f"{key}={value}" for key, value in pairs if value is not None] + list(args.overrides)
 
@@ -52,8 +67,19 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = load_config(args.config, collect_overrides(args))
-        metrics = train(config)
-    except (ConfigError, ValueError) as err:
+        finetune = config["finetune"]
+        if finetune["backbone"] or finetune["resume"] or finetune["strategy"] != "full":
+            if config["task"] != "node_classification":
+                raise ConfigError(
+                    f"--backbone/--strategy/--resume support task node_classification; the "
+                    f"config's task is {config['task']!r}."
+                )
+            from tfgraphtune.finetune.runner import finetune_node_classification
+
+            metrics = finetune_node_classification(config)
+        else:
+            metrics = train(config)
+    except (ConfigError, ValueError, FileNotFoundError) as err:
         raise UserError(str(err)) from None
     print(json.dumps(metrics, indent=2))
     print(f"run folder: {config['out']}")

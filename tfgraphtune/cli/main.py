@@ -15,7 +15,7 @@ import sys
 from tfgraphtune.cli.errors import UserError
 
 # Subcommand modules, in the order `--help` lists them.
-_SUBCOMMANDS = ("datasets", "validate", "finetune", "evaluate", "tune", "export")
+_SUBCOMMANDS = ("datasets", "validate", "pretrain", "finetune", "evaluate", "tune", "export")
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2

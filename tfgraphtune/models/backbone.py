@@ -8,9 +8,11 @@ from typing import Any
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
+from tfgraphtune.layers.adapter import Adapter
 from tfgraphtune.layers.gatv2_conv import GATv2Conv
 from tfgraphtune.layers.gcn_conv import GCNConv
 from tfgraphtune.layers.gin_conv import GINConv
+from tfgraphtune.layers.lora_gcn_conv import LoRAGCNConv
 from tfgraphtune.layers.sage_conv import SAGEConv
 from tfgraphtune.layers.sparse_dropout import SparseInputDropout
 
@@ -28,7 +30,8 @@ def _invalid(name: str, expected: str, value: Any) -> ValueError:
 class Backbone(tf.keras.Model):
     """A stack of graph convolutions over one node set and one edge set.
 
-    Each layer is ``dropout -> conv -> [normalization] -> activation [-> + residual]``.
+    Each layer is ``dropout -> conv -> [normalization] -> activation [-> + residual]
+    [-> adapter]``.
     With ``sparse_inputs=True`` the first dropout draws random numbers only for non-zero
     input entries (`SparseInputDropout`), the fast path for bag-of-words features.
 
@@ -39,10 +42,12 @@ class Backbone(tf.keras.Model):
       conv: ``"gcn"``, ``"sage"``, ``"gin"`` or ``"gatv2"``.
       hidden_units: Width of every layer (int), or one width per layer (list).
       num_layers: Number of layers when `hidden_units` is an int.
-      activation: Keras activation after every layer.
-      final_activation: Activation of the last layer instead of `activation`; None (the
-        default) keeps `activation`. ``"linear"`` gives the linear embeddings of the graph
-        auto-encoder's encoder (Kipf & Welling, "Variational Graph Auto-Encoders", 2016).
+      activation: Keras activation after every layer, or ``"prelu"`` for a learned
+        per-channel PReLU per layer (as DGI and GraphMAE use).
+      final_activation: The last layer's activation instead of `activation`: None or True
+        keep `activation`; False or ``"linear"`` give the linear embeddings of the graph
+        auto-encoder's encoder (Kipf & Welling, "Variational Graph Auto-Encoders", 2016);
+        any other Keras activation name applies that one.
       dropout: Dropout rate on the input of every layer after the first.
       input_dropout: Dropout rate on the input features; None means `dropout`.
       sparse_inputs: Use `SparseInputDropout` for the input features.
@@ -51,6 +56,10 @@ class Backbone(tf.keras.Model):
       l2: L2 penalty ``l2 * sum(w^2)`` on every conv kernel (Kipf & Welling's weight decay
         ``wd`` equals ``l2 = wd / 2``).
       conv_options: Extra keyword arguments for every conv (e.g. ``{"num_heads": 8}``).
+      lora_rank: 0, or the rank of a LoRA update on every GCN kernel (`LoRAGCNConv`; the
+        pre-trained kernels and biases are then frozen). Needs ``conv="gcn"``.
+      lora_alpha: LoRA scale numerator (the update is scaled by ``lora_alpha / lora_rank``).
+      adapter_units: 0, or the bottleneck width of an `Adapter` after every layer.
 
     Call args:
       graph: A `tfgnn.GraphTensor` (one or many components).
@@ -69,7 +78,6 @@ class Backbone(tf.keras.Model):
         hidden_units: int | Sequence[int] = 64,
         num_layers: int = 2,
         activation: Any = "relu",
-        final_activation: Any = None,
         dropout: float = 0.5,
         input_dropout: float | None = None,
         sparse_inputs: bool = False,
@@ -77,6 +85,10 @@ class Backbone(tf.keras.Model):
         normalization: str | None = None,
         l2: float = 0.0,
         conv_options: dict | None = None,
+        final_activation: Any = None,
+        lora_rank: int = 0,
+        lora_alpha: float = 16.0,
+        adapter_units: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -99,16 +111,32 @@ class Backbone(tf.keras.Model):
             raise _invalid("normalization", f"one of {list(NORMALIZATIONS)}", normalization)
         if l2 < 0:
             raise _invalid("l2", "a number >= 0", l2)
+        for name, value in (("lora_rank", lora_rank), ("adapter_units", adapter_units)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise _invalid(name, "an integer >= 0", value)
+        if lora_rank and conv != "gcn":
+            raise _invalid(
+                "lora_rank", f"0 for conv={conv!r} (LoRA wraps GCN kernels only)", lora_rank
+            )
         self.node_set = node_set
         self.feature = feature
         self.edge_set = edge_set
         self.conv = conv
         self.hidden_units = hidden_units if isinstance(hidden_units, int) else list(widths)
         self.num_layers = len(widths)
-        self.activation = tf.keras.activations.get(activation)
+        self.activation = (
+            activation if activation == "prelu" else tf.keras.activations.get(activation)
+        )
+        if final_activation is True:
+            final_activation = None
+        elif final_activation is False:
+            final_activation = "linear"
         self.final_activation = (
             None if final_activation is None else tf.keras.activations.get(final_activation)
         )
+        self.lora_rank = int(lora_rank)
+        self.lora_alpha = float(lora_alpha)
+        self.adapter_units = int(adapter_units)
         self.dropout = float(dropout)
         self.input_dropout = None if input_dropout is None else float(input_dropout)
         self.sparse_inputs = bool(sparse_inputs)
@@ -123,21 +151,36 @@ class Backbone(tf.keras.Model):
         self.dropouts = []
         self.conv_layers = []
         self.norm_layers = []
+        self.activation_layers = []
+        self.adapter_layers = []
         for index, width in enumerate(widths):
             rate = first_rate if index == 0 else self.dropout
             if index == 0 and self.sparse_inputs:
                 self.dropouts.append(SparseInputDropout(rate, name="input_dropout"))
             else:
                 self.dropouts.append(tf.keras.layers.Dropout(rate, name=f"dropout_{index}"))
+            conv_class, lora = CONVOLUTIONS[conv], {}
+            if self.lora_rank:
+                conv_class, lora = LoRAGCNConv, {"rank": self.lora_rank, "alpha": self.lora_alpha}
             self.conv_layers.append(
-                CONVOLUTIONS[conv](
+                conv_class(
                     width,
                     edge_set_name=edge_set,
                     kernel_regularizer=regularizer,
                     name=f"{conv}_{index}",
+                    **lora,
                     **self.conv_options,
                 )
             )
+            if activation == "prelu":
+                self.activation_layers.append(
+                    tf.keras.layers.PReLU(
+                        alpha_initializer=tf.keras.initializers.Constant(0.25),
+                        name=f"prelu_{index}",
+                    )
+                )
+            if self.adapter_units:
+                self.adapter_layers.append(Adapter(self.adapter_units, name=f"adapter_{index}"))
             if normalization == "batch":
                 self.norm_layers.append(tf.keras.layers.BatchNormalization(name=f"norm_{index}"))
             elif normalization == "layer":
@@ -161,14 +204,17 @@ class Backbone(tf.keras.Model):
             states = conv(self.dropouts[index](states, training=training), graph=graph)
             if self.norm_layers:
                 states = self.norm_layers[index](states, training=training)
-            last = index == len(self.conv_layers) - 1
-            if last and self.final_activation is not None:
+            if index == len(self.conv_layers) - 1 and self.final_activation is not None:
                 states = self.final_activation(states)
+            elif self.activation_layers:
+                states = self.activation_layers[index](states)
             else:
                 states = self.activation(states)
             if self.residual and not isinstance(inputs, tf.SparseTensor):
                 if inputs.shape[-1] == states.shape[-1]:
                     states += inputs
+            if self.adapter_layers:
+                states = self.adapter_layers[index](states)
         return states
 
     def get_config(self) -> dict:
@@ -180,11 +226,10 @@ class Backbone(tf.keras.Model):
             "conv": self.conv,
             "hidden_units": self.hidden_units,
             "num_layers": self.num_layers,
-            "activation": tf.keras.activations.serialize(self.activation),
-            "final_activation": (
-                None
-                if self.final_activation is None
-                else tf.keras.activations.serialize(self.final_activation)
+            "activation": (
+                "prelu"
+                if self.activation == "prelu"
+                else tf.keras.activations.serialize(self.activation)
             ),
             "dropout": self.dropout,
             "input_dropout": self.input_dropout,
@@ -193,6 +238,14 @@ class Backbone(tf.keras.Model):
             "normalization": self.normalization,
             "l2": self.l2,
             "conv_options": dict(self.conv_options),
+            "final_activation": (
+                None
+                if self.final_activation is None
+                else tf.keras.activations.serialize(self.final_activation)
+            ),
+            "lora_rank": self.lora_rank,
+            "lora_alpha": self.lora_alpha,
+            "adapter_units": self.adapter_units,
         }
 
     def get_build_config(self):
@@ -202,3 +255,24 @@ class Backbone(tf.keras.Model):
     @classmethod
     def from_config(cls, config: dict) -> Backbone:
         return cls(**config)
+
+    def save_pretrained(self, path, *, schema, metadata: dict | None = None):
+        """Writes a pre-trained backbone checkpoint (see `tfgraphtune.pretrain.checkpoint`)."""
+        from tfgraphtune.pretrain.checkpoint import save_pretrained
+
+        return save_pretrained(self, path, schema=schema, metadata=metadata)
+
+    @classmethod
+    def from_pretrained(cls, path, *, schema=None, **overrides) -> Backbone:
+        """A built backbone with the weights of a checkpoint that `save_pretrained` wrote.
+
+        Args:
+          path: The checkpoint folder.
+          schema: Optional GraphSchema of the data to fine-tune on; an incompatible one
+            raises `SchemaMismatchError` naming the node set, edge set or feature.
+          **overrides: Backbone options to change, e.g. ``dropout=0.5``, ``lora_rank=8``,
+            ``adapter_units=32`` (the pre-trained weights are copied into the new layers).
+        """
+        from tfgraphtune.pretrain.checkpoint import load_pretrained
+
+        return load_pretrained(path, schema=schema, **overrides)

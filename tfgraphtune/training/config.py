@@ -42,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
         "hidden_units": 16,
         "num_layers": 1,
         "activation": "relu",
-        "final_activation": None,  # None: `activation` after the last layer too
+        "final_activation": None,  # None: `activation` after the last layer too; linear
         "dropout": 0.5,
         "input_dropout": None,
         "sparse_inputs": True,
@@ -70,6 +70,32 @@ DEFAULTS: dict[str, Any] = {
         "seed": 0,
         "verbose": 0,
         "tensorboard": True,
+    },
+    "pretrain": {
+        "method": "dgi",  # dgi | graphmae | gae | attr_mask | graph_contrastive
+        "epochs": 300,
+        "learning_rate": 0.001,
+        "patience": None,  # stop when the loss has not improved for this many epochs (best kept)
+        "mask_rate": 0.5,  # graphmae, attr_mask
+        "replace_rate": 0.05,  # graphmae
+        "sce_alpha": 3.0,  # graphmae
+        "mask_token": "learned",  # graphmae: learned | zeros
+        "negatives_per_edge": 1,  # gae
+        "augmentations": ["node_drop", "edge_perturb"],  # graph_contrastive
+        "augment_rate": 0.2,  # graph_contrastive
+        "temperature": 0.5,  # graph_contrastive
+    },
+    "finetune": {
+        "backbone": None,  # a pre-trained checkpoint folder (tfgraphtune pretrain --out)
+        "strategy": "full",
+        "top_k": 1,
+        "unfreeze_every": 10,
+        "layer_decay": 0.5,
+        "lora_rank": 8,
+        "lora_alpha": 16.0,
+        "adapter_units": 32,
+        "l2sp_alpha": 0.01,
+        "resume": None,  # a fine-tuned run folder to continue from (continual fine-tuning)
     },
     "out": "runs/latest",
     # Hyperparameter search (`tfgraphtune tune`); see tfgraphtune/tuning/search_space.py.

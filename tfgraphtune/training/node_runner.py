@@ -17,6 +17,8 @@ from tfgraphtune.layers.propagation import precompute_gcn_normalization
 from tfgraphtune.models.backbone import Backbone
 from tfgraphtune.models.tasks.node_classification import NodeModel, full_batch_inputs
 from tfgraphtune.training import run_folder
+from tfgraphtune.training.builders import BACKBONE_KEYS  # noqa: F401  (re-exported)
+from tfgraphtune.training.builders import backbone_from_config as build_backbone
 from tfgraphtune.training.callbacks import StepTimer, standard_callbacks
 from tfgraphtune.training.evaluation import (
     classification_metrics,
@@ -25,26 +27,6 @@ from tfgraphtune.training.evaluation import (
 )
 from tfgraphtune.training.losses import SparseCategoricalCrossentropyWithSmoothing
 from tfgraphtune.training.optimizers import make_optimizer
-
-BACKBONE_KEYS = (
-    "conv",
-    "hidden_units",
-    "num_layers",
-    "activation",
-    "dropout",
-    "input_dropout",
-    "sparse_inputs",
-    "residual",
-    "normalization",
-    "l2",
-    "conv_options",
-)
-
-
-def build_backbone(model_config: dict, *, node_set: str, feature: str, edge_set: str | None):
-    """A `Backbone` from the ``model`` section of a config."""
-    options = {key: model_config[key] for key in BACKBONE_KEYS}
-    return Backbone(node_set=node_set, feature=feature, edge_set=edge_set, **options)
 
 
 def prepare_node_data(config: dict) -> tuple[NodeDataset, Any]:
@@ -105,8 +87,11 @@ def build_node_model(config: dict, dataset: NodeDataset, backbone: Backbone | No
     )
 
 
-def compile_node_model(model: tf.keras.Model, config: dict) -> None:
-    """Compiles with the configured optimizer, smoothed cross-entropy and weighted accuracy."""
+def compile_node_model(model: tf.keras.Model, config: dict, optimizer_hook=None) -> None:
+    """Compiles with the configured optimizer, smoothed cross-entropy and weighted accuracy.
+
+    `optimizer_hook(optimizer, model) -> optimizer` may wrap the optimizer (per-layer rates).
+    """
     train = config["train"]
     if config["task"] == "node_regression":
         loss = tf.keras.losses.MeanSquaredError()
@@ -117,18 +102,17 @@ def compile_node_model(model: tf.keras.Model, config: dict) -> None:
     else:
         loss = SparseCategoricalCrossentropyWithSmoothing(train["label_smoothing"])
         metrics = [tf.keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-    model.compile(
-        optimizer=make_optimizer(
-            train["optimizer"],
-            train["learning_rate"],
-            weight_decay=train["weight_decay"],
-            schedule=train["schedule"],
-            decay_steps=max(int(train["epochs"]), 1),
-            warmup_steps=train["warmup_steps"],
-        ),
-        loss=loss,
-        weighted_metrics=metrics,
+    optimizer = make_optimizer(
+        train["optimizer"],
+        train["learning_rate"],
+        weight_decay=train["weight_decay"],
+        schedule=train["schedule"],
+        decay_steps=max(int(train["epochs"]), 1),
+        warmup_steps=train["warmup_steps"],
     )
+    if optimizer_hook is not None:
+        optimizer = optimizer_hook(optimizer, model)
+    model.compile(optimizer=optimizer, loss=loss, weighted_metrics=metrics)
 
 
 def node_metrics(model: tf.keras.Model, dataset: NodeDataset, graph) -> dict[str, Any]:
@@ -143,7 +127,14 @@ def node_metrics(model: tf.keras.Model, dataset: NodeDataset, graph) -> dict[str
 
 
 def train_node_classification(
-    config: dict, *, backbone: Backbone | None = None, model_hook=None
+    config: dict,
+    *,
+    backbone: Backbone | None = None,
+    model_hook=None,
+    optimizer_hook=None,
+    initial_weights: str | Path | None = None,
+    dataset_and_graph: tuple[NodeDataset, Any] | None = None,
+    write: bool = True,
 ) -> dict[str, Any]:
     """Trains, evaluates and writes a run folder for one node classification config.
 
@@ -152,17 +143,31 @@ def train_node_classification(
       backbone: Optional pre-built (e.g. pre-trained) backbone.
       model_hook: Optional ``hook(model) -> list[callbacks]`` run after the model is built
         and before compiling (fine-tuning strategies set trainability here).
+      optimizer_hook: Optional ``hook(optimizer, model) -> optimizer`` (see
+        `compile_node_model`).
+      initial_weights: Optional run folder whose weights the model starts from (continual
+        fine-tuning: resume a fine-tuned run on new data).
+      dataset_and_graph: Optional ``(NodeDataset, graph)`` to train on instead of loading
+        ``config["data"]`` (e.g. a graph grown with new nodes, edges and labels).
+      write: Whether to write the run folder (benchmarks skip it).
 
     Returns:
       The metrics dict also written to ``metrics.json``.
     """
     tf.keras.utils.set_random_seed(int(config["train"]["seed"]))
-    dataset, graph = prepare_node_data(config)
+    dataset, graph = dataset_and_graph or prepare_node_data(config)
     inputs = full_batch_inputs(dataset, graph)
     model = build_node_model(config, dataset, backbone)
     model(graph)  # Build the weights.
+    if initial_weights is not None:
+        # Through a twin: restoring into `model` itself would later also restore the saved
+        # optimizer (learning rate, moments) over the one this config asks for.
+        twin = NodeModel.from_config(model.get_config())
+        twin(graph)
+        run_folder.load_weights(twin, initial_weights)
+        model.set_weights(twin.get_weights())
     extra_callbacks = list(model_hook(model) or []) if model_hook else []
-    compile_node_model(model, config)
+    compile_node_model(model, config, optimizer_hook)
     run_dir = Path(config["out"])
     train = config["train"]
     stopping = train["early_stopping"] or {}
@@ -173,7 +178,7 @@ def train_node_classification(
             monitor=stopping.get("monitor", "val_loss"),
             patience=stopping.get("patience"),
             mode=stopping.get("mode", "auto"),
-            log_dir=str(run_dir / "logs") if train["tensorboard"] else None,
+            log_dir=str(run_dir / "logs") if train["tensorboard"] and write else None,
         ),
         *extra_callbacks,
     ]
@@ -191,6 +196,8 @@ def train_node_classification(
     metrics["epochs_run"] = len(history.history["loss"])
     metrics["train_time_s"] = train_time
     metrics["step_time_median_s"] = float(np.median(timer.step_times))
+    if not write:
+        return metrics
     tables = {}
     test_ids = dataset.splits["test"]
     if config["task"] == "node_classification" and len(test_ids):

@@ -1,0 +1,105 @@
+"""GCNConv with a trainable low-rank update of its frozen kernel (LoRA)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+
+from tfgraphtune.layers.conv_base import project
+from tfgraphtune.layers.gcn_conv import GCNConv
+
+
+@tf.keras.utils.register_keras_serializable(package="tfgraphtune")
+class LoRAGCNConv(GCNConv):
+    """`GCNConv` whose projection is ``H (W + (alpha / r) A B)`` with ``W`` (and ``b``) frozen.
+
+    Hu et al., "LoRA: Low-Rank Adaptation of Large Language Models" (ICLR 2022): the
+    pre-trained kernel ``W [F, units]`` stays fixed and only ``A [F, r]`` (random) and
+    ``B [r, units]`` (zeros) train, so the layer starts as the pre-trained function and
+    trains ``r (F + units)`` instead of ``F units`` parameters. ``H A`` runs before ``B``
+    so the extra cost is two thin products.
+
+    Args:
+      units: Output channels.
+      rank: The rank ``r`` of the update, a positive integer.
+      alpha: Scale numerator; the update is multiplied by ``alpha / rank``.
+      train_bias: Whether the bias stays trainable (LoRA freezes it by default).
+      **kwargs: Everything `GCNConv` accepts.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        *,
+        rank: int = 8,
+        alpha: float = 16.0,
+        train_bias: bool = False,
+        **kwargs: Any,
+    ):
+        super().__init__(units, **kwargs)
+        if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
+            raise ValueError(
+                "Received an invalid value for rank, expected a positive integer. "
+                f"Received: rank={rank!r}"
+            )
+        if alpha <= 0:
+            raise ValueError(
+                f"Received an invalid value for alpha, expected a number > 0. Received: "
+                f"alpha={alpha!r}"
+            )
+        self.rank = rank
+        self.alpha = float(alpha)
+        self.train_bias = bool(train_bias)
+
+    @property
+    def scale(self) -> float:
+        return self.alpha / self.rank
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(f"{self.name}: the last dimension of node_states must be known.")
+        # The pre-trained weights keep their names (kernel, bias) so checkpoints map onto them.
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(int(input_dim), self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            trainable=False,
+        )
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                trainable=self.train_bias,
+            )
+        # A random and B zero: the product starts at zero and both factors get gradients.
+        self.lora_a = self.add_weight(
+            name="lora_a",
+            shape=(int(input_dim), self.rank),
+            # U(+-1/sqrt(fan_in)), the init of PEFT's LoRA (kaiming_uniform with a=sqrt(5)).
+            initializer=tf.keras.initializers.VarianceScaling(1.0 / 3.0, "fan_in", "uniform"),
+        )
+        self.lora_b = self.add_weight(
+            name="lora_b", shape=(self.rank, self.units), initializer="zeros"
+        )
+        self.built = True
+
+    def project(self, node_states):
+        base = project(node_states, self.kernel)
+        return base + self.scale * tf.matmul(project(node_states, self.lora_a), self.lora_b)
+
+    def merged_kernel(self) -> tf.Tensor:
+        """``W + (alpha / r) A B``: the kernel of an equivalent plain `GCNConv`."""
+        return self.kernel + self.scale * tf.matmul(self.lora_a, self.lora_b)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "rank": self.rank,
+            "alpha": self.alpha,
+            "train_bias": self.train_bias,
+        }
