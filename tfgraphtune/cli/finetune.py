@@ -6,7 +6,7 @@ import argparse
 import json
 
 from tfgraphtune.cli.errors import UserError
-from tfgraphtune.cli.main import add_data_dir_argument
+from tfgraphtune.cli.main import add_data_dir_argument, add_override_argument, config_overrides
 
 
 def register(subparsers) -> None:
@@ -33,32 +33,27 @@ def register(subparsers) -> None:
         "--resume",
         help="continue a fine-tuned run folder on the config's (new) data (finetune.resume)",
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override any config key, e.g. --set model.hidden_units=32 (repeatable)",
-    )
+    add_override_argument(parser, "model.hidden_units=32")
     add_data_dir_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def collect_overrides(args: argparse.Namespace) -> list[str]:
     """Turns the shortcut flags into ``key=value`` overrides, before the --set ones."""
-    pairs = [
-        ("data.dataset", args.dataset),
-        ("task", args.task),
-        ("train.epochs", args.epochs),
-        ("train.seed", args.seed),
-        ("out", args.out),
-        ("data.data_dir", args.data_dir),
-        ("finetune.backbone", getattr(args, "backbone", None)),
-        ("finetune.strategy", getattr(args, "strategy", None)),
-        ("finetune.resume", getattr(args, "resume", None)),
-    ]
-    return [f"{key}={value}" for key, value in pairs if value is not None] + list(args.overrides)
+    return config_overrides(
+        args,
+        {
+            "data.dataset": args.dataset,
+            "task": args.task,
+            "train.epochs": args.epochs,
+            "train.seed": args.seed,
+            "out": args.out,
+            "data.data_dir": args.data_dir,
+            "finetune.backbone": getattr(args, "backbone", None),
+            "finetune.strategy": getattr(args, "strategy", None),
+            "finetune.resume": getattr(args, "resume", None),
+        },
+    )
 
 
 def run(args: argparse.Namespace) -> int:

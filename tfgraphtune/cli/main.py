@@ -78,6 +78,27 @@ def _import_tensorflow_quietly() -> None:
             os.close(saved)
 
 
+def add_override_argument(parser: argparse.ArgumentParser, example: str) -> None:
+    """Adds the repeatable ``--set KEY=VALUE`` flag that overrides any config key."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"override any config key, e.g. --set {example} (repeatable)",
+    )
+
+
+def config_overrides(args: argparse.Namespace, shortcuts: dict[str, str | None]) -> list[str]:
+    """``key=value`` overrides from shortcut flags (config key -> flag value), then ``--set``.
+
+    Flags left unset (None) override nothing; ``--set`` comes last, so it wins.
+    """
+    pairs = [f"{key}={value}" for key, value in shortcuts.items() if value is not None]
+    return pairs + list(args.overrides)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit code."""
     _import_tensorflow_quietly()

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from tfgraphtune.cli.errors import UserError
-from tfgraphtune.cli.main import add_data_dir_argument
+from tfgraphtune.cli.main import add_data_dir_argument, add_override_argument, config_overrides
 
 
 def register(subparsers) -> None:
@@ -22,14 +22,7 @@ def register(subparsers) -> None:
     parser.add_argument("--epochs", type=int, help="overrides pretrain.epochs")
     parser.add_argument("--seed", type=int, help="overrides train.seed")
     parser.add_argument("--out", help="checkpoint folder to write (overrides out)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override any config key, e.g. --set pretrain.mask_rate=0.75 (repeatable)",
-    )
+    add_override_argument(parser, "pretrain.mask_rate=0.75")
     add_data_dir_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -38,15 +31,17 @@ def run(args: argparse.Namespace) -> int:
     from tfgraphtune.pretrain.runner import pretrain
     from tfgraphtune.training.config import ConfigError, load_config
 
-    pairs = [
-        ("data.dataset", args.dataset),
-        ("pretrain.method", args.method),
-        ("pretrain.epochs", args.epochs),
-        ("train.seed", args.seed),
-        ("out", args.out),
-        ("data.data_dir", args.data_dir),
-    ]
-    overrides = [f"{k}={v}" for k, v in pairs if v is not None] + list(args.overrides)
+    overrides = config_overrides(
+        args,
+        {
+            "data.dataset": args.dataset,
+            "pretrain.method": args.method,
+            "pretrain.epochs": args.epochs,
+            "train.seed": args.seed,
+            "out": args.out,
+            "data.data_dir": args.data_dir,
+        },
+    )
     try:
         config = load_config(args.config, overrides)
         _, metadata = pretrain(config)

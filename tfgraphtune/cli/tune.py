@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from tfgraphtune.cli.errors import UserError
-from tfgraphtune.cli.main import add_data_dir_argument
+from tfgraphtune.cli.main import add_data_dir_argument, add_override_argument, config_overrides
 
 EXIT_SEARCH_FAILED = 1
 STRATEGIES = ("none", "mirrored", "one_device")
@@ -55,14 +55,7 @@ def register(subparsers) -> None:
     parser.add_argument("--dataset", help="overrides data.dataset")
     parser.add_argument("--epochs", type=int, help="overrides train.epochs")
     parser.add_argument("--seed", type=int, help="overrides tune.seed (the tuner's sampling)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override any config key, e.g. --set tune.objective.name=val_loss (repeatable)",
-    )
+    add_override_argument(parser, "tune.objective.name=val_loss")
     parser.add_argument(
         "--overwrite",
         action="store_true",
@@ -103,16 +96,18 @@ def register(subparsers) -> None:
 
 
 def collect_overrides(args: argparse.Namespace) -> list[str]:
-    pairs = [
-        ("data.dataset", args.dataset),
-        ("train.epochs", args.epochs),
-        ("tune.seed", args.seed),
-        ("tune.tuner", args.tuner),
-        ("tune.max_trials", args.max_trials),
-        ("out", args.out),
-        ("data.data_dir", args.data_dir),
-    ]
-    return [f"{key}={value}" for key, value in pairs if value is not None] + list(args.overrides)
+    return config_overrides(
+        args,
+        {
+            "data.dataset": args.dataset,
+            "train.epochs": args.epochs,
+            "tune.seed": args.seed,
+            "tune.tuner": args.tuner,
+            "tune.max_trials": args.max_trials,
+            "out": args.out,
+            "data.data_dir": args.data_dir,
+        },
+    )
 
 
 def make_strategy(name: str):
