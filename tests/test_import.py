@@ -39,3 +39,12 @@ def test_keras3_already_built_gives_one_clear_sentence():
     result = _run("import tensorflow as tf\ntf.keras.layers.Dense\nimport tfgraphtune", "0")
     assert result.returncode != 0
     assert "KerasVersionError: tfgraphtune needs Keras 2 (the tf-keras package)" in result.stderr
+
+
+def test_public_names_resolve():
+    import tfgraphtune
+
+    for name in tfgraphtune.__all__:
+        assert getattr(tfgraphtune, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        tfgraphtune.nope  # noqa: B018
