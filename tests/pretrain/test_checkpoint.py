@@ -17,6 +17,7 @@ from tfgraphtune.models.backbone import Backbone
 from tfgraphtune.pretrain.checkpoint import SchemaMismatchError, check_schema_compatible
 
 GRAPH = path_graph([[1.0, 0.0], [0.0, 2.0], [3.0, 1.0]], [0, 1, 1, 2], [1, 0, 2, 1])
+GRAPH_3 = path_graph(np.eye(3), [0, 1], [1, 2])
 
 
 def schema_of(graph) -> tfgnn.GraphSchema:
@@ -48,7 +49,15 @@ def test_round_trip_gives_the_same_function(checkpoint):
     np.testing.assert_allclose(loaded(GRAPH, training=False), expected, rtol=1e-6)
 
 
-@pytest.mark.parametrize("overrides", [{"lora_rank": 2}, {"adapter_units": 2}, {"dropout": 0.5}])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"lora_rank": 2},
+        {"lora_rank": 2, "lora_init": "gaussian"},
+        {"adapter_units": 2},
+        {"dropout": 0.5},
+    ],
+)
 def test_overrides_start_at_the_pretrained_function(checkpoint, overrides):
     path, expected = checkpoint
     loaded = Backbone.from_pretrained(path, **overrides)
@@ -57,6 +66,54 @@ def test_overrides_start_at_the_pretrained_function(checkpoint, overrides):
         assert all(isinstance(conv, LoRAGCNConv) for conv in loaded.conv_layers)
     if "adapter_units" in overrides:
         assert len(loaded.adapter_layers) == 2 and isinstance(loaded.adapter_layers[0], Adapter)
+
+
+def test_pissa_moves_the_top_singular_part_into_the_factors(checkpoint):
+    path, _ = checkpoint
+    pretrained = Backbone.from_pretrained(path)
+    loaded = Backbone.from_pretrained(path, lora_rank=2)
+    for plain, lora in zip(pretrained.conv_layers, loaded.conv_layers):
+        kernel = plain.kernel.numpy()
+        singular = np.linalg.svd(kernel, compute_uv=False)
+        # A^T A = B B^T = diag(S_r / scale): the factors hold the top-2 singular values.
+        a, b = lora.lora_a.numpy(), lora.lora_b.numpy()
+        np.testing.assert_allclose(a.T @ a, np.diag(singular[:2] / lora.scale), atol=1e-5)
+        np.testing.assert_allclose(b @ b.T, np.diag(singular[:2] / lora.scale), atol=1e-5)
+        np.testing.assert_allclose(lora.merged_kernel(), kernel, rtol=1e-5, atol=1e-6)
+        # The frozen residual keeps only the remaining singular values.
+        residual = np.linalg.svd(lora.kernel.numpy(), compute_uv=False)
+        np.testing.assert_allclose(residual[: len(singular) - 2], singular[2:], atol=1e-5)
+
+
+def test_pissa_on_a_diagonal_kernel():
+    # W = diag(3, 2, 1), rank 1, scale alpha/r = 2: A B = e1 e1^T * 3/2, residual diag(0, 2, 1).
+    layer = LoRAGCNConv(3, rank=1, alpha=2.0)
+    layer(GRAPH_3.node_sets["n"]["x"], graph=GRAPH_3)
+    layer.kernel.assign(np.diag([3.0, 2.0, 1.0]))
+    layer.initialize_from_kernel()
+    np.testing.assert_allclose(np.abs(layer.lora_a.numpy()[:, 0]), [1.5**0.5, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(layer.lora_a.numpy() @ layer.lora_b.numpy(), np.diag([1.5, 0, 0]))
+    np.testing.assert_allclose(layer.kernel.numpy(), np.diag([0.0, 2.0, 1.0]), atol=1e-6)
+
+
+def test_gaussian_init_keeps_b_zero_and_the_kernel():
+    layer = LoRAGCNConv(3, rank=1, init="gaussian")
+    layer(GRAPH_3.node_sets["n"]["x"], graph=GRAPH_3)
+    kernel = layer.kernel.numpy().copy()
+    layer.initialize_from_kernel()
+    np.testing.assert_array_equal(layer.kernel.numpy(), kernel)
+    np.testing.assert_array_equal(layer.lora_b.numpy(), np.zeros((1, 3)))
+
+
+def test_invalid_lora_options_are_named():
+    with pytest.raises(ValueError, match="init=.*'svd'"):
+        LoRAGCNConv(3, rank=1, init="svd")
+    with pytest.raises(ValueError, match="lora_init"):
+        Backbone(node_set="n", feature="x", lora_rank=2, lora_init="svd")
+    layer = LoRAGCNConv(3, rank=4)
+    layer(GRAPH_3.node_sets["n"]["x"], graph=GRAPH_3)
+    with pytest.raises(ValueError, match="rank=4 exceeds.*smaller lora_rank"):
+        layer.initialize_from_kernel()
 
 
 def test_merge_lora_keeps_the_function(checkpoint):
@@ -72,7 +129,7 @@ def test_merge_lora_keeps_the_function(checkpoint):
 
 
 def test_lora_and_adapter_config_round_trip():
-    assert_config_round_trip(LoRAGCNConv(3, rank=2, alpha=4.0))
+    assert_config_round_trip(LoRAGCNConv(3, rank=2, alpha=4.0, init="gaussian"))
     assert_config_round_trip(Adapter(2, activation="gelu"))
     assert_config_round_trip(
         Backbone(

@@ -41,7 +41,8 @@ class FineTuneStrategy:
         unfreeze top-down every `unfreeze_every` epochs (`GradualUnfreezing`);
         ``discriminative`` backbone level ``i`` of ``L`` trains at ``layer_decay ** (L-i)``
         times the learning rate, the head 1 (`DiscriminativeOptimizer`); ``lora``
-        rank-`lora_rank` updates on frozen GCN kernels (`LoRAGCNConv`); ``adapter``
+        rank-`lora_rank` updates on frozen GCN kernels (`LoRAGCNConv`, initialised by
+        `lora_init`: PiSSA or Gaussian); ``adapter``
         bottleneck adapters of width `adapter_units` after every level, the rest frozen;
         ``l2sp`` full fine-tuning with ``l2sp_alpha/2 ||w - w0||^2`` toward the
         pre-trained weights.
@@ -53,6 +54,7 @@ class FineTuneStrategy:
     layer_decay: float = 0.5
     lora_rank: int = 8
     lora_alpha: float = 16.0
+    lora_init: str = "pissa"
     adapter_units: int = 32
     l2sp_alpha: float = 0.01
 
@@ -71,7 +73,11 @@ class FineTuneStrategy:
     def backbone_overrides(self) -> dict[str, Any]:
         """Backbone options this strategy needs (for `Backbone.from_pretrained`)."""
         if self.name == "lora":
-            return {"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha}
+            return {
+                "lora_rank": self.lora_rank,
+                "lora_alpha": self.lora_alpha,
+                "lora_init": self.lora_init,
+            }
         if self.name == "adapter":
             return {"adapter_units": self.adapter_units}
         return {}

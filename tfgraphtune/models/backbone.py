@@ -12,7 +12,7 @@ from tfgraphtune.layers.adapter import Adapter
 from tfgraphtune.layers.gatv2_conv import GATv2Conv
 from tfgraphtune.layers.gcn_conv import GCNConv
 from tfgraphtune.layers.gin_conv import GINConv
-from tfgraphtune.layers.lora_gcn_conv import LoRAGCNConv
+from tfgraphtune.layers.lora_gcn_conv import LORA_INITS, LoRAGCNConv
 from tfgraphtune.layers.sage_conv import SAGEConv
 from tfgraphtune.layers.sparse_dropout import SparseInputDropout
 
@@ -59,6 +59,9 @@ class Backbone(tf.keras.Model):
       lora_rank: 0, or the rank of a LoRA update on every GCN kernel (`LoRAGCNConv`; the
         pre-trained kernels and biases are then frozen). Needs ``conv="gcn"``.
       lora_alpha: LoRA scale numerator (the update is scaled by ``lora_alpha / lora_rank``).
+      lora_init: ``"pissa"`` (the update starts on the kernel's top singular directions
+        once pre-trained weights are loaded) or ``"gaussian"`` (Hu et al.); see
+        `LoRAGCNConv`.
       adapter_units: 0, or the bottleneck width of an `Adapter` after every layer.
 
     Call args:
@@ -88,6 +91,7 @@ class Backbone(tf.keras.Model):
         final_activation: Any = None,
         lora_rank: int = 0,
         lora_alpha: float = 16.0,
+        lora_init: str = "pissa",
         adapter_units: int = 0,
         **kwargs,
     ):
@@ -114,6 +118,8 @@ class Backbone(tf.keras.Model):
         for name, value in (("lora_rank", lora_rank), ("adapter_units", adapter_units)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise _invalid(name, "an integer >= 0", value)
+        if lora_init not in LORA_INITS:
+            raise _invalid("lora_init", f"one of {list(LORA_INITS)}", lora_init)
         if lora_rank and conv != "gcn":
             raise _invalid(
                 "lora_rank", f"0 for conv={conv!r} (LoRA wraps GCN kernels only)", lora_rank
@@ -136,6 +142,7 @@ class Backbone(tf.keras.Model):
         )
         self.lora_rank = int(lora_rank)
         self.lora_alpha = float(lora_alpha)
+        self.lora_init = lora_init
         self.adapter_units = int(adapter_units)
         self.dropout = float(dropout)
         self.input_dropout = None if input_dropout is None else float(input_dropout)
@@ -161,7 +168,8 @@ class Backbone(tf.keras.Model):
                 self.dropouts.append(tf.keras.layers.Dropout(rate, name=f"dropout_{index}"))
             conv_class, lora = CONVOLUTIONS[conv], {}
             if self.lora_rank:
-                conv_class, lora = LoRAGCNConv, {"rank": self.lora_rank, "alpha": self.lora_alpha}
+                conv_class = LoRAGCNConv
+                lora = {"rank": self.lora_rank, "alpha": self.lora_alpha, "init": lora_init}
             self.conv_layers.append(
                 conv_class(
                     width,
@@ -245,6 +253,7 @@ class Backbone(tf.keras.Model):
             ),
             "lora_rank": self.lora_rank,
             "lora_alpha": self.lora_alpha,
+            "lora_init": self.lora_init,
             "adapter_units": self.adapter_units,
         }
 

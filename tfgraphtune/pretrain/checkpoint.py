@@ -193,4 +193,8 @@ def load_pretrained(path, *, schema=None, **overrides) -> Backbone:
     backbone = Backbone.from_config({**config, **overrides})
     backbone(graph, training=False)
     transfer_weights(saved, backbone)
+    if backbone.lora_rank and not saved.lora_rank:
+        # New LoRA factors on pre-trained kernels: PiSSA starts them from the kernels' SVD.
+        for layer in backbone.conv_layers:
+            layer.initialize_from_kernel()
     return backbone

@@ -93,6 +93,7 @@ DEFAULTS: dict[str, Any] = {
         "layer_decay": 0.5,
         "lora_rank": 8,
         "lora_alpha": 16.0,
+        "lora_init": "pissa",  # pissa | gaussian (see tfgraphtune/layers/lora_gcn_conv.py)
         "adapter_units": 32,
         "l2sp_alpha": 0.01,
         "resume": None,  # a fine-tuned run folder to continue from (continual fine-tuning)
