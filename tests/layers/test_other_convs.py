@@ -1,4 +1,4 @@
-"""SAGEConv, GINConv and GATv2Conv on the 4-node path graph, values worked out by hand."""
+"""SAGEConv, GINConv, GATConv and GATv2Conv on the 4-node path graph, values worked out by hand."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import assert_config_round_trip, path_graph
-from tfgraphtune.layers import GATv2Conv, GINConv, SAGEConv, SparseInputDropout
+from tfgraphtune.layers import GATConv, GATv2Conv, GINConv, SAGEConv, SparseInputDropout
 
 SOURCE, TARGET = [0, 1, 1, 2], [1, 0, 2, 1]
 X = [[1.0], [2.0], [3.0], [4.0]]
@@ -43,6 +43,59 @@ def test_gatv2_uniform_attention_is_a_mean_over_neighbours_and_self():
     np.testing.assert_allclose(_run(conv, graph).ravel(), [1.5, 2.0, 2.5, 4.0], rtol=1e-6)
 
 
+def test_gat_uniform_attention_is_a_mean_over_neighbours_and_self():
+    graph = path_graph(X, SOURCE, TARGET)
+    conv = GATConv(1, kernel_initializer="ones")
+    conv(graph.node_sets["n"]["x"], graph=graph)
+    conv.attention_source.assign(np.zeros((1, 1), np.float32))
+    conv.attention_target.assign(np.zeros((1, 1), np.float32))
+    np.testing.assert_allclose(_run(conv, graph).ravel(), [1.5, 2.0, 2.5, 4.0], rtol=1e-6)
+
+
+def test_gat_attention_weights_sources_by_their_score():
+    # W = 1, a_s = 1, a_t = 0: e_uv = LeakyReLU(x_u) = x_u (all positive), so target v
+    # averages the x_u of its sources (itself included) with softmax weights exp(x_u).
+    graph = path_graph(X, SOURCE, TARGET)
+    conv = GATConv(1, kernel_initializer="ones", use_bias=False)
+    conv(graph.node_sets["n"]["x"], graph=graph)
+    conv.attention_target.assign(np.zeros((1, 1), np.float32))
+
+    def softmax_mean(xs):
+        weights = np.exp(xs)
+        return float((weights * xs).sum() / weights.sum())
+
+    expected = [
+        softmax_mean([2.0, 1.0]),
+        softmax_mean([1.0, 3.0, 2.0]),
+        softmax_mean([2.0, 3.0]),
+        4,
+    ]
+    np.testing.assert_allclose(_run(conv, graph).ravel(), expected, rtol=1e-6)
+
+
+def test_gat_sparse_and_dense_inputs_agree_and_heads_concatenate():
+    import tensorflow as tf
+
+    graph = path_graph(X, SOURCE, TARGET)
+    conv = GATConv(3, num_heads=2)
+    dense = _run(conv, graph)
+    sparse = conv(tf.sparse.from_dense(graph.node_sets["n"]["x"]), graph=graph).numpy()
+    assert dense.shape == (4, 6)
+    np.testing.assert_allclose(dense, sparse, rtol=1e-6)
+    assert _run(GATConv(3, num_heads=2, concat_heads=False), graph).shape == (4, 3)
+
+
+@pytest.mark.parametrize("heads", [1, 2])
+def test_gat_outputs_for_targets_equal_the_full_layer(heads):
+    graph = path_graph(np.random.default_rng(0).normal(size=(4, 3)), SOURCE, TARGET)
+    conv = GATConv(5, num_heads=heads, activation="relu")
+    _run(conv, graph)
+    conv.bias.assign(np.linspace(-1, 1, conv.bias.shape[0]).astype(np.float32))
+    full = _run(conv, graph)
+    part = conv.outputs_for(graph.node_sets["n"]["x"], graph=graph, targets=[3, 1]).numpy()
+    np.testing.assert_allclose(part, full[[3, 1]], rtol=1e-5, atol=1e-6)
+
+
 def test_gatv2_heads_concatenate():
     graph = path_graph(X, SOURCE, TARGET)
     assert _run(GATv2Conv(3, num_heads=2), graph).shape == (4, 6)
@@ -54,10 +107,11 @@ def test_gatv2_heads_concatenate():
     [
         SAGEConv(4, activation="relu", name="sage"),
         GINConv(4, learn_eps=True, name="gin"),
-        GATv2Conv(4, num_heads=2, attention_dropout=0.1, name="gat"),
+        GATConv(4, num_heads=2, attention_dropout=0.1, use_bias=False, name="gat"),
+        GATv2Conv(4, num_heads=2, attention_dropout=0.1, name="gatv2"),
         SparseInputDropout(0.3, name="drop"),
     ],
-    ids=["sage", "gin", "gatv2", "sparse_dropout"],
+    ids=["sage", "gin", "gat", "gatv2", "sparse_dropout"],
 )
 def test_config_round_trip(layer):
     assert_config_round_trip(layer)
@@ -70,9 +124,19 @@ def test_config_round_trip(layer):
         (lambda: GINConv(0), "Received: units=0"),
         (lambda: GATv2Conv(4, num_heads=0), "Received: num_heads=0"),
         (lambda: GATv2Conv(4, attention_dropout=1.0), "Received: attention_dropout=1.0"),
+        (lambda: GATConv(4, num_heads=0), "Received: num_heads=0"),
+        (lambda: GATConv(4, attention_dropout=-0.1), "Received: attention_dropout=-0.1"),
         (lambda: SparseInputDropout(1.5), "Received: rate=1.5"),
     ],
-    ids=["sage_units", "gin_units", "gat_heads", "gat_dropout", "dropout_rate"],
+    ids=[
+        "sage_units",
+        "gin_units",
+        "gatv2_heads",
+        "gatv2_dropout",
+        "gat_heads",
+        "gat_dropout",
+        "dropout_rate",
+    ],
 )
 def test_bad_options_rejected(factory, message):
     with pytest.raises(ValueError, match=message):

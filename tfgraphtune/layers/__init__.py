@@ -1,6 +1,7 @@
 """Keras layers over GraphTensors."""
 
 from tfgraphtune.layers.adapter import Adapter
+from tfgraphtune.layers.gat_conv import GATConv
 from tfgraphtune.layers.gatv2_conv import GATv2Conv
 from tfgraphtune.layers.gcn_conv import GCNConv
 from tfgraphtune.layers.gin_conv import GINConv
@@ -11,6 +12,7 @@ from tfgraphtune.layers.sparse_dropout import SparseInputDropout
 
 __all__ = [
     "Adapter",
+    "GATConv",
     "GATv2Conv",
     "GCNConv",
     "GINConv",

@@ -9,6 +9,7 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from tfgraphtune.layers.adapter import Adapter
+from tfgraphtune.layers.gat_conv import GATConv
 from tfgraphtune.layers.gatv2_conv import GATv2Conv
 from tfgraphtune.layers.gcn_conv import GCNConv
 from tfgraphtune.layers.gin_conv import GINConv
@@ -16,7 +17,15 @@ from tfgraphtune.layers.lora_gcn_conv import LORA_INITS, LoRAGCNConv
 from tfgraphtune.layers.sage_conv import SAGEConv
 from tfgraphtune.layers.sparse_dropout import SparseInputDropout
 
-CONVOLUTIONS = {"gcn": GCNConv, "sage": SAGEConv, "gin": GINConv, "gatv2": GATv2Conv}
+CONVOLUTIONS = {
+    "gcn": GCNConv,
+    "sage": SAGEConv,
+    "gin": GINConv,
+    "gat": GATConv,
+    "gatv2": GATv2Conv,
+}
+# Convolutions whose width is per attention head (``num_heads`` in `conv_options`).
+ATTENTION_CONVOLUTIONS = ("gat", "gatv2")
 NORMALIZATIONS = (None, "batch", "layer")
 
 
@@ -39,7 +48,8 @@ class Backbone(tf.keras.Model):
       node_set: The node set whose states are computed.
       feature: The node feature used as input.
       edge_set: The edge set to convolve over; None for the graph's only edge set.
-      conv: ``"gcn"``, ``"sage"``, ``"gin"`` or ``"gatv2"``.
+      conv: ``"gcn"``, ``"sage"``, ``"gin"``, ``"gat"`` or ``"gatv2"``. For the attention
+        convolutions `hidden_units` counts channels per head (``conv_options.num_heads``).
       hidden_units: Width of every layer (int), or one width per layer (list).
       num_layers: Number of layers when `hidden_units` is an int.
       activation: Keras activation after every layer, or ``"prelu"`` for a learned
@@ -198,7 +208,7 @@ class Backbone(tf.keras.Model):
     def output_units(self) -> int:
         """Width of the embeddings the backbone returns."""
         last = self.widths[-1]
-        if self.conv == "gatv2" and self.conv_options.get("concat_heads", True):
+        if self.conv in ATTENTION_CONVOLUTIONS and self.conv_options.get("concat_heads", True):
             return last * self.conv_options.get("num_heads", 1)
         return last
 

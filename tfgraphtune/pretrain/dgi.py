@@ -29,10 +29,16 @@ class DeepGraphInfomax(PretrainModel):
     def __init__(self, backbone: Backbone, **kwargs):
         super().__init__(backbone, **kwargs)
         units = backbone.output_units
+        # torch.nn.Bilinear(units, units, 1) with xavier_uniform_ and a zero bias, as the
+        # authors' code: its weight [1, units, units] has fan_in units^2 and fan_out units.
+        limit = (6.0 / (units * units + units)) ** 0.5
         self.discriminator = self.add_weight(
             name="discriminator",
             shape=(units, units),
-            initializer=tf.keras.initializers.GlorotUniform(),
+            initializer=tf.keras.initializers.RandomUniform(-limit, limit),
+        )
+        self.discriminator_bias = self.add_weight(
+            name="discriminator_bias", shape=(), initializer="zeros"
         )
 
     def corrupt(self, graph):
@@ -47,8 +53,8 @@ class DeepGraphInfomax(PretrainModel):
         negative = self.backbone(self.corrupt(graph), training=training)
         summary = tf.sigmoid(tf.reduce_mean(positive, axis=0))
         projected = tf.linalg.matvec(self.discriminator, summary)
-        logits_pos = tf.linalg.matvec(positive, projected)
-        logits_neg = tf.linalg.matvec(negative, projected)
+        logits_pos = tf.linalg.matvec(positive, projected) + self.discriminator_bias
+        logits_neg = tf.linalg.matvec(negative, projected) + self.discriminator_bias
         loss_pos = tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(logits_pos), logits_pos)
         loss_neg = tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(logits_neg), logits_neg)
         return 0.5 * (tf.reduce_mean(loss_pos) + tf.reduce_mean(loss_neg))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tfgraphtune.layers import propagation
+from tfgraphtune.layers.gat_conv import GATConv
 from tfgraphtune.layers.gatv2_conv import GATv2Conv
 from tfgraphtune.models.backbone import Backbone
 from tfgraphtune.pretrain.base import PretrainModel, node_features, replace_node_feature
+
+DECODERS = ("gcn", "gat", "gatv2")
 
 
 def scaled_cosine_error(targets, predictions, alpha: float = 2.0) -> tf.Tensor:
@@ -32,7 +35,8 @@ class GraphMAE(PretrainModel):
       mask_rate: Fraction of nodes masked per step, in (0, 1).
       replace_rate: Fraction of the masked nodes given random features instead of the token.
       alpha: Exponent ``alpha >= 1`` of the scaled cosine error.
-      decoder: ``"gcn"`` or ``"gatv2"`` (single-head) for the decoder layer. The GCN
+      decoder: ``"gcn"``, ``"gat"`` (the paper's) or ``"gatv2"`` (single-head) for the
+        decoder layer. The GCN
         decoder computes ``(A_hat H) W + b`` and projects the masked rows only (the same
         values as ``A_hat (H W) + b``, at about half the cost for ``mask_rate=0.5``).
       mask_token: ``"learned"`` (GraphMAE's trainable ``[MASK]`` vector) or ``"zeros"``
@@ -67,9 +71,9 @@ class GraphMAE(PretrainModel):
                 f"Received an invalid value for alpha, expected a number >= 1. Received: "
                 f"alpha={alpha!r}"
             )
-        if decoder not in ("gcn", "gatv2"):
+        if decoder not in DECODERS:
             raise ValueError(
-                f"Received an invalid value for decoder, expected 'gcn' or 'gatv2'. "
+                f"Received an invalid value for decoder, expected one of {list(DECODERS)}. "
                 f"Received: decoder={decoder!r}"
             )
         if mask_token not in ("learned", "zeros"):
@@ -101,8 +105,14 @@ class GraphMAE(PretrainModel):
         if self.decoder_kind == "gcn":
             self.decoder = tf.keras.layers.Dense(num_features, name="decoder")
         else:
-            self.decoder = GATv2Conv(
-                num_features, num_heads=1, edge_set_name=edge_set, name="decoder"
+            attention = GATConv if self.decoder_kind == "gat" else GATv2Conv
+            options = self.backbone.conv_options if self.backbone.conv == self.decoder_kind else {}
+            self.decoder = attention(
+                num_features,
+                num_heads=1,
+                edge_set_name=edge_set,
+                attention_dropout=options.get("attention_dropout", 0.0),
+                name="decoder",
             )
 
     def mask_nodes(self, features):
@@ -139,8 +149,14 @@ class GraphMAE(PretrainModel):
             reconstructed = self.decoder(
                 tf.boolean_mask(gcn_propagate(graph, self.backbone.edge_set, hidden), mask)
             )
+        elif self.decoder_kind == "gat":
+            reconstructed = self.decoder.outputs_for(
+                hidden, graph=graph, targets=tf.where(mask)[:, 0], training=training
+            )
         else:
-            reconstructed = tf.boolean_mask(self.decoder(hidden, graph=graph), mask)
+            reconstructed = tf.boolean_mask(
+                self.decoder(hidden, graph=graph, training=training), mask
+            )
         return scaled_cosine_error(tf.boolean_mask(features, mask), reconstructed, self.alpha)
 
 

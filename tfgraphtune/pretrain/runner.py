@@ -11,6 +11,7 @@ import tensorflow as tf
 from tfgraphtune.models.backbone import Backbone
 from tfgraphtune.pretrain.base import PretrainModel, graph_data
 from tfgraphtune.pretrain.checkpoint import save_pretrained
+from tfgraphtune.training.optimizers import make_schedule
 
 NODE_METHODS = ("dgi", "graphmae", "gae")
 GRAPH_METHODS = ("attr_mask", "graph_contrastive")
@@ -31,7 +32,8 @@ def build_objective(method: str, backbone: Backbone, options: dict[str, Any]) ->
             mask_rate=options["mask_rate"],
             replace_rate=options["replace_rate"],
             alpha=options["sce_alpha"],
-            decoder="gatv2" if backbone.conv == "gatv2" else "gcn",
+            # An attention encoder gets a decoder of its own kind, as in the paper.
+            decoder=backbone.conv if backbone.conv in ("gat", "gatv2") else "gcn",
             mask_token=options["mask_token"],
         )
     if method == "gae":
@@ -99,7 +101,12 @@ def pretrain(config: dict, *, out: str | Path | None = None, save: bool = True):
     options = config["pretrain"]
     schema, backbone, data, steps, _ = pretrain_data(config)
     model = build_objective(options["method"], backbone, options)
-    model.compile(optimizer=tf.keras.optimizers.Adam(float(options["learning_rate"])))
+    learning_rate = make_schedule(
+        float(options["learning_rate"]),
+        options.get("schedule", "constant"),
+        decay_steps=int(options["epochs"]) * steps,
+    )
+    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate))
     callbacks = []
     if options.get("patience"):
         # DGI's protocol: stop once the training loss stalls and keep the best weights.

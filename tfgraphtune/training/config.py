@@ -75,6 +75,7 @@ DEFAULTS: dict[str, Any] = {
         "method": "dgi",  # dgi | graphmae | gae | attr_mask | graph_contrastive
         "epochs": 300,
         "learning_rate": 0.001,
+        "schedule": "constant",  # constant | cosine (to zero over pretrain.epochs)
         "patience": None,  # stop when the loss has not improved for this many epochs (best kept)
         "mask_rate": 0.5,  # graphmae, attr_mask
         "replace_rate": 0.05,  # graphmae
