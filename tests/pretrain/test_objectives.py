@@ -15,7 +15,11 @@ from tfgraphtune.pretrain.gae import GraphAutoEncoder
 from tfgraphtune.pretrain.graph_contrastive import GraphContrastive, nt_xent
 from tfgraphtune.pretrain.graph_data import batched_graphs
 from tfgraphtune.pretrain.graphmae import GraphMAE, scaled_cosine_error
-from tfgraphtune.pretrain.probe import linear_probe_accuracy
+from tfgraphtune.pretrain.probe import (
+    PROBE_PROTOCOLS,
+    linear_probe_accuracy,
+    select_by_validation,
+)
 
 # Path 0-1-2-3 (both directions), one-hot features of 3 "atom types".
 GRAPH = path_graph(
@@ -34,6 +38,18 @@ OBJECTIVES = {
     "dgi": lambda: DeepGraphInfomax(backbone(activation="prelu")),
     "graphmae": lambda: GraphMAE(backbone(activation="prelu"), alpha=2.0),
     "graphmae_zero_token": lambda: GraphMAE(backbone(), mask_token="zeros"),
+    "graphmae_gat": lambda: GraphMAE(
+        Backbone(
+            node_set="n",
+            feature="x",
+            conv="gat",
+            hidden_units=[2, 2],
+            dropout=0.2,
+            conv_options={"num_heads": 2, "attention_dropout": 0.1},
+        ),
+        decoder="gat",
+    ),
+    "graphmae_gatv2": lambda: GraphMAE(backbone(conv="gatv2"), decoder="gatv2"),
     "gae": lambda: GraphAutoEncoder(backbone(final_activation=False)),
     "attr_mask": lambda: AttributeMasking(backbone(), mask_rate=0.5),
     "graph_contrastive": lambda: GraphContrastive(
@@ -102,6 +118,34 @@ def test_linear_probe_separable_embeddings():
     np.testing.assert_array_equal(accuracy, 1.0)
 
 
+def test_select_by_validation_takes_the_last_best_epoch():
+    validation = [[0.5, 0.2], [0.7, 0.2], [0.7, 0.1]]
+    test = [[0.1, 0.3], [0.2, 0.4], [0.3, 0.5]]
+    # Run 0: best 0.7 at epochs 1 and 2 -> epoch 2 -> 0.3; run 1: 0.2 at 0 and 1 -> 0.4.
+    np.testing.assert_array_equal(select_by_validation(validation, test), [0.3, 0.4])
+
+
+@pytest.mark.parametrize("protocol", sorted(PROBE_PROTOCOLS))
+def test_linear_probe_protocols_fit_separable_embeddings(protocol):
+    embeddings = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]], np.float32)
+    labels = np.array([0, 0, 1, 1])
+    accuracy = linear_probe_accuracy(
+        embeddings,
+        labels,
+        [0, 2],
+        [1, 3],
+        validation_ids=[1, 3],
+        runs=2,
+        **PROBE_PROTOCOLS[protocol],
+    )
+    np.testing.assert_array_equal(accuracy, 1.0)
+
+
+def test_linear_probe_needs_validation_ids_to_select_on_them():
+    with pytest.raises(ValueError, match="needs validation_ids"):
+        linear_probe_accuracy(np.eye(2), [0, 1], [0], [1], select_on="validation")
+
+
 @pytest.mark.parametrize(
     "make, message",
     [
@@ -117,3 +161,29 @@ def test_linear_probe_separable_embeddings():
 def test_invalid_options_name_the_option(make, message):
     with pytest.raises(ValueError, match=f"invalid value for {message}"):
         make()
+
+
+class _ZeroObjective(DeepGraphInfomax):
+    """DGI whose objective is 0: only the weight decay moves the variables."""
+
+    def pretrain_loss(self, graph, training=None):
+        return 0.0 * tf.reduce_sum(self.backbone(graph, training=training))
+
+
+def test_weight_decay_shrinks_every_variable_like_torch_adam_weight_decay():
+    # Plain SGD at lr 1 on 0.5 * wd * ||w||^2: one step gives w <- (1 - wd) w, for every
+    # variable (PReLU slopes and the discriminator too), as PyTorch's coupled weight decay.
+    model = _ZeroObjective(backbone(activation="prelu"), weight_decay=0.25)
+    model.compile(optimizer=tf.keras.optimizers.SGD(1.0), run_eagerly=True)
+    model(GRAPH)
+    model.pretrain_loss(GRAPH)
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    history = model.fit(graph_data(GRAPH), steps_per_epoch=1, epochs=1, verbose=0)
+    for old, variable in zip(before, model.trainable_variables):
+        np.testing.assert_allclose(variable.numpy(), 0.75 * old, rtol=1e-6, atol=1e-7)
+    assert history.history["loss"] == [0.0]  # The reported loss is the objective alone.
+
+
+def test_negative_weight_decay_is_refused():
+    with pytest.raises(ValueError, match="weight_decay=-1"):
+        DeepGraphInfomax(backbone(), weight_decay=-1)

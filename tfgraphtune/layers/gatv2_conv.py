@@ -132,6 +132,11 @@ class GATv2Conv(tf.keras.layers.Layer):
             outputs = tf.reduce_mean(outputs, axis=1)
         return self.activation(outputs + self.bias)
 
+    def outputs_for(self, node_states, *, graph: tfgnn.GraphTensor, targets, training=None):
+        """``tf.gather(self(node_states, graph=graph), targets)`` (the `GATConv` interface;
+        GATv2's scores are not linear in its kernels, so every node is computed)."""
+        return tf.gather(self(node_states, graph=graph, training=training), targets)
+
     def get_config(self) -> dict:
         return {
             **super().get_config(),

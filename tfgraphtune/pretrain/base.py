@@ -35,11 +35,23 @@ class PretrainModel(tf.keras.Model):
 
     Args:
       backbone: The `Backbone` to pre-train.
+      weight_decay: Coupled L2 decay on every trainable variable, ``weight_decay * w``
+        added to each gradient (PyTorch's ``Adam(weight_decay=...)``, which GraphMAE's
+        published configs use), >= 0.
+
+    Raises:
+      ValueError: `weight_decay` is negative.
     """
 
-    def __init__(self, backbone: Backbone, **kwargs):
+    def __init__(self, backbone: Backbone, *, weight_decay: float = 0.0, **kwargs):
         super().__init__(**kwargs)
+        if weight_decay < 0:
+            raise ValueError(
+                "Received an invalid value for weight_decay, expected a number >= 0. "
+                f"Received: weight_decay={weight_decay!r}"
+            )
         self.backbone = backbone
+        self.weight_decay = float(weight_decay)
         self.loss_tracker = tf.keras.metrics.Mean(name="loss")
 
     @property
@@ -60,10 +72,14 @@ class PretrainModel(tf.keras.Model):
         graph = self._graph(data)
         with tf.GradientTape() as tape:
             loss = self.pretrain_loss(graph, training=True)
+            objective = loss
             if self.losses:
                 loss += tf.add_n(self.losses)
+            if self.weight_decay:
+                squares = [tf.reduce_sum(tf.square(v)) for v in self.trainable_variables]
+                loss += 0.5 * self.weight_decay * tf.add_n(squares)
         self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
-        self.loss_tracker.update_state(loss)
+        self.loss_tracker.update_state(objective if self.weight_decay else loss)
         return {"loss": self.loss_tracker.result()}
 
     def test_step(self, data):

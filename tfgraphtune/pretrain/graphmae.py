@@ -146,16 +146,14 @@ class GraphMAE(PretrainModel):
         hidden = self.encoder_to_decoder(hidden)
         hidden = tf.where(mask[:, None], tf.zeros_like(hidden), hidden)  # Re-mask.
         if self.decoder_kind == "gcn":
-            reconstructed = self.decoder(
-                tf.boolean_mask(gcn_propagate(graph, self.backbone.edge_set, hidden), mask)
-            )
-        elif self.decoder_kind == "gat":
+            propagated = gcn_propagate(graph, self.backbone.edge_set, hidden)
+            reconstructed = self.decoder(tf.boolean_mask(propagated, mask))
+        else:
+            if training and self.backbone.dropout > 0:
+                # The paper's GAT decoder drops its input like every encoder layer does.
+                hidden = tf.nn.dropout(hidden, self.backbone.dropout)
             reconstructed = self.decoder.outputs_for(
                 hidden, graph=graph, targets=tf.where(mask)[:, 0], training=training
-            )
-        else:
-            reconstructed = tf.boolean_mask(
-                self.decoder(hidden, graph=graph, training=training), mask
             )
         return scaled_cosine_error(tf.boolean_mask(features, mask), reconstructed, self.alpha)
 

@@ -20,10 +20,11 @@ METHODS = NODE_METHODS + GRAPH_METHODS
 
 def build_objective(method: str, backbone: Backbone, options: dict[str, Any]) -> PretrainModel:
     """The pre-training model for `method` with the knobs of a config's ``pretrain`` section."""
+    common = {"weight_decay": float(options.get("weight_decay", 0.0))}
     if method == "dgi":
         from tfgraphtune.pretrain.dgi import DeepGraphInfomax
 
-        return DeepGraphInfomax(backbone)
+        return DeepGraphInfomax(backbone, **common)
     if method == "graphmae":
         from tfgraphtune.pretrain.graphmae import GraphMAE
 
@@ -35,15 +36,18 @@ def build_objective(method: str, backbone: Backbone, options: dict[str, Any]) ->
             # An attention encoder gets a decoder of its own kind, as in the paper.
             decoder=backbone.conv if backbone.conv in ("gat", "gatv2") else "gcn",
             mask_token=options["mask_token"],
+            **common,
         )
     if method == "gae":
         from tfgraphtune.pretrain.gae import GraphAutoEncoder
 
-        return GraphAutoEncoder(backbone, negatives_per_edge=options["negatives_per_edge"])
+        return GraphAutoEncoder(
+            backbone, negatives_per_edge=options["negatives_per_edge"], **common
+        )
     if method == "attr_mask":
         from tfgraphtune.pretrain.attr_mask import AttributeMasking
 
-        return AttributeMasking(backbone, mask_rate=options["mask_rate"])
+        return AttributeMasking(backbone, mask_rate=options["mask_rate"], **common)
     if method == "graph_contrastive":
         from tfgraphtune.pretrain.graph_contrastive import GraphContrastive
 
@@ -52,6 +56,7 @@ def build_objective(method: str, backbone: Backbone, options: dict[str, Any]) ->
             augmentations=tuple(options["augmentations"]),
             rate=options["augment_rate"],
             temperature=options["temperature"],
+            **common,
         )
     raise ValueError(
         f"Received an invalid value for pretrain.method, expected one of {list(METHODS)}. "

@@ -76,6 +76,7 @@ DEFAULTS: dict[str, Any] = {
         "epochs": 300,
         "learning_rate": 0.001,
         "schedule": "constant",  # constant | cosine (to zero over pretrain.epochs)
+        "weight_decay": 0.0,  # coupled L2 on every variable (PyTorch Adam's weight_decay)
         "patience": None,  # stop when the loss has not improved for this many epochs (best kept)
         "mask_rate": 0.5,  # graphmae, attr_mask
         "replace_rate": 0.05,  # graphmae
