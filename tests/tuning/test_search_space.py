@@ -107,17 +107,7 @@ def test_default_space_per_task(config):
 
 
 def test_default_space_with_a_pretrained_backbone_searches_the_strategy(config):
-    # What the config looks like once the fine-tuning strategies add their section.
-    config = {
-        **config,
-        "finetune": {
-            "backbone": "runs/pretrained",
-            "strategy": "full",
-            "frozen_layers": 0,
-            "lora_rank": 8,
-            "layerwise_lr_factor": 1.0,
-        },
-    }
+    config = {**config, "finetune": {**config["finetune"], "backbone": "runs/pretrained"}}
     space = search_space.default_space(config)
     assert "model.conv" not in space  # Fixed by the backbone.
     assert space["finetune.lora_rank"]["when"] == {"finetune.strategy": "lora"}
@@ -126,7 +116,11 @@ def test_default_space_with_a_pretrained_backbone_searches_the_strategy(config):
     hp.values["finetune.strategy"] = "lora"
     values = search_space.declare(hp, params)
     assert values["finetune.lora_rank"] in (4, 8, 16)
-    assert "finetune.frozen_layers" not in values
+    assert "finetune.top_k" not in values and "finetune.layer_decay" not in values
+    # Every strategy the space offers is one `FineTuneStrategy` knows.
+    from tfgraphtune.finetune.strategies import STRATEGIES
+
+    assert set(space["finetune.strategy"]["values"]) <= set(STRATEGIES)
 
 
 @pytest.mark.parametrize(

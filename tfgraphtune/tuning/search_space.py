@@ -19,10 +19,11 @@ Types: ``choice`` (``values``; any YAML values, ``null`` and lists included), ``
 (declared earlier) entry has one of those values, and the base config's value is kept
 otherwise (KerasTuner conditional scopes).
 
-Fine-tuning strategy knobs (when a pre-trained backbone is given) use the keys of the
-``finetune`` config section once it exists: ``finetune.strategy`` (e.g. full | freeze |
-lora | layerwise), ``finetune.frozen_layers``, ``finetune.lora_rank``,
-``finetune.layerwise_lr_factor``. Until then, naming them is an unknown-key error.
+With a pre-trained backbone (``finetune.backbone``) the default space searches the
+fine-tuning strategy instead of the architecture: ``finetune.strategy`` (full |
+linear_probe | top_k | discriminative | lora | adapter), and each strategy's knob only
+while it is chosen: ``finetune.top_k``, ``finetune.layer_decay``, ``finetune.lora_rank``,
+``finetune.adapter_units``.
 """
 
 from __future__ import annotations
@@ -74,24 +75,32 @@ _HEADS = {
     },
 }
 _STRATEGIES = {
-    "finetune.strategy": {"type": "choice", "values": ["full", "freeze", "lora", "layerwise"]},
-    "finetune.frozen_layers": {
+    "finetune.strategy": {
+        "type": "choice",
+        "values": ["full", "linear_probe", "top_k", "discriminative", "lora", "adapter"],
+    },
+    "finetune.top_k": {
         "type": "int",
-        "min": 0,
+        "min": 1,
         "max": 2,
-        "when": {"finetune.strategy": "freeze"},
+        "when": {"finetune.strategy": "top_k"},
+    },
+    "finetune.layer_decay": {
+        "type": "float",
+        "min": 0.3,
+        "max": 1.0,
+        "step": 0.1,
+        "when": {"finetune.strategy": "discriminative"},
     },
     "finetune.lora_rank": {
         "type": "choice",
         "values": [4, 8, 16],
         "when": {"finetune.strategy": "lora"},
     },
-    "finetune.layerwise_lr_factor": {
-        "type": "float",
-        "min": 0.3,
-        "max": 1.0,
-        "step": 0.1,
-        "when": {"finetune.strategy": "layerwise"},
+    "finetune.adapter_units": {
+        "type": "choice",
+        "values": [16, 32, 64],
+        "when": {"finetune.strategy": "adapter"},
     },
 }
 

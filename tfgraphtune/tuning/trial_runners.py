@@ -73,23 +73,59 @@ class TrialRunner:
 _SPLIT_PREFIX = {"train": "train", "validation": "val", "test": "test"}
 
 
+def with_pretrained_conv(config: dict) -> dict:
+    """`config` with ``model.conv`` set to the pre-trained backbone's (``finetune.backbone``)."""
+    backbone = (config.get("finetune") or {}).get("backbone")
+    if not backbone:
+        return config
+    from tfgraphtune.pretrain.checkpoint import read_pretrained
+
+    pretrained, _, _ = read_pretrained(backbone)
+    return {**config, "model": {**config["model"], "conv": pretrained["conv"]}}
+
+
 class NodeClassificationTrials(TrialRunner):
-    """`TrialRunner` over `tfgraphtune.training.node_runner` (full-batch, one graph)."""
+    """`TrialRunner` over `tfgraphtune.training.node_runner` (full-batch, one graph).
+
+    With ``finetune.backbone`` set, every trial starts from that pre-trained backbone and
+    applies ``finetune.strategy`` (trainability, LoRA/adapters, per-layer rates, callbacks)
+    exactly as ``tfgraphtune finetune --backbone`` does.
+    """
 
     def data_key(self, config: dict) -> str:
         # GCN pre-computes its normalization into the graph; other convs do not.
+        config = with_pretrained_conv(config)
         return super().data_key(config) + str(config["model"]["conv"] == "gcn")
 
     def prepare(self, config: dict) -> Any:
         from tfgraphtune.models.tasks.node_classification import full_batch_inputs
 
-        dataset, graph = node_runner.prepare_node_data(config)
+        dataset, graph = node_runner.prepare_node_data(with_pretrained_conv(config))
         return {"dataset": dataset, "graph": graph, "inputs": full_batch_inputs(dataset, graph)}
 
     def build(self, config: dict, data: Any) -> tf.keras.Model:
-        model = node_runner.build_node_model(config, data["dataset"])
-        model(data["graph"])  # Create the weights here, inside the trial's strategy scope.
-        node_runner.compile_node_model(model, config)
+        finetune = config.get("finetune") or {}
+        if not finetune.get("backbone"):
+            model = node_runner.build_node_model(config, data["dataset"])
+            model(data["graph"])  # Create the weights here, inside the trial's strategy scope.
+            node_runner.compile_node_model(model, config)
+            return model
+        from tfgraphtune.finetune.runner import FINETUNE_BACKBONE_KEYS, strategy_from_config
+        from tfgraphtune.models.backbone import Backbone
+
+        strategy = strategy_from_config(config)
+        backbone = Backbone.from_pretrained(
+            finetune["backbone"],
+            schema=data["dataset"].schema,
+            **{key: config["model"][key] for key in FINETUNE_BACKBONE_KEYS},
+            **strategy.backbone_overrides(),
+        )
+        model = node_runner.build_node_model(
+            with_pretrained_conv(config), data["dataset"], backbone
+        )
+        model(data["graph"])
+        model.strategy_callbacks = list(strategy.apply(model))
+        node_runner.compile_node_model(model, config, strategy.wrap_optimizer)
         return model
 
     def fit(self, model, config, data, *, epochs, initial_epoch=0, callbacks=None):
@@ -107,6 +143,7 @@ class NodeClassificationTrials(TrialRunner):
                     patience=stopping.get("patience"),
                     mode=stopping.get("mode", "auto"),
                 ),
+                *getattr(model, "strategy_callbacks", []),
                 *(callbacks or []),
             ],
             verbose=int(train["verbose"]),
