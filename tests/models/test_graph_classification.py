@@ -49,6 +49,8 @@ def test_readout_pools_each_component(readout, expected):
     # An identity head exposes the pooled embeddings.
     model.head.output_layer.set_weights([np.eye(units, dtype=np.float32), np.zeros(units)])
     np.testing.assert_allclose(model(TWO_GRAPHS).numpy(), expected, rtol=1e-6)
+    # graph_embeddings is the readout itself (what the serving export returns).
+    np.testing.assert_allclose(model.graph_embeddings(TWO_GRAPHS).numpy(), expected, rtol=1e-6)
 
 
 def _backbone() -> Backbone:

@@ -99,6 +99,19 @@ class GraphModel(tf.keras.Model):
         )
 
     def call(self, graph: tfgnn.GraphTensor, training=None):
+        return self.head(self.graph_embeddings(graph, training=training), training=training)
+
+    def graph_embeddings(self, graph: tfgnn.GraphTensor, training=None) -> tf.Tensor:
+        """The pooled readout the head sees: one row per graph component.
+
+        Args:
+          graph: A scalar `tfgnn.GraphTensor` with one component per graph.
+          training: Keras training flag for the backbone.
+
+        Returns:
+          ``[num_components, D]`` where ``D`` is the backbone's width times the number of
+          readouts.
+        """
         embeddings = self.backbone(graph, training=training)
         pooled = [
             tfgnn.pool_nodes_to_context(
@@ -109,8 +122,7 @@ class GraphModel(tf.keras.Model):
             )
             for name in self.readouts
         ]
-        pooled = pooled[0] if len(pooled) == 1 else tf.concat(pooled, axis=-1)
-        return self.head(pooled, training=training)
+        return pooled[0] if len(pooled) == 1 else tf.concat(pooled, axis=-1)
 
     def get_config(self) -> dict:
         return {
