@@ -10,7 +10,8 @@ import tensorflow as tf
 
 from tests.conftest import REPO_ROOT
 from tfgraphtune.serving.export_module import ServingInput
-from tfgraphtune.serving.exporter import export_run, load_run_model, sample_request_graph
+from tfgraphtune.serving.exporter import export_run
+from tfgraphtune.serving.run_loading import load_run, sample_request_graph
 from tfgraphtune.serving.guards import ServingLimits
 from tfgraphtune.training.config import load_config
 from tfgraphtune.training.node_runner import train_node_classification
@@ -54,7 +55,8 @@ def cora_export(tmp_path_factory, data_dir) -> CoraExport:
     )
     train_node_classification(config)
     result = export_run(root / "run", root / "export" / "cora", limits=LIMITS)
-    _, dataset, _, model = load_run_model(root / "run")
+    run = load_run(root / "run")
+    dataset, model = run.dataset, run.model
     si = ServingInput(dataset.node_set, dataset.feature, dataset.edge_set, dataset.num_features)
     return CoraExport(
         run_dir=root / "run",

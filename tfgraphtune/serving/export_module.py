@@ -5,7 +5,7 @@ What TF Serving loads is a bare `tf.Module` (not the Keras model): its variables
 ops (TF-GNN's parsing is built of ``tf.io`` and ragged ops; the GCN aggregation is TF's CSR
 sparse-matrix ops) and loads with TensorFlow alone.
 
-Signatures (each request row is one graph; outputs are padded to the largest graph):
+Signatures (each request row is one graph):
 
 ``serving_default``
   ``examples``: ``[B]`` serialized ``tf.Example`` graphs in TF-GNN's encoding (what
@@ -19,21 +19,33 @@ Signatures (each request row is one graph; outputs are padded to the largest gra
   them are padding). One graph is ``B = 1``. The explicit counts make the signature safe
   under TF Serving's server-side batching with ``pad_variable_length_inputs``.
 
-Outputs of a node task (each ``[B, N, ...]``, padded rows hold 0 and class id -1):
-``logits``, ``probabilities``, ``class_ids``, ``embeddings`` and ``num_nodes`` ``[B]``.
+Outputs (see `tfgraphtune.serving.tasks`) and ``num_nodes`` ``[B]``:
+
+- a node task (``node_classification``): one row per node, padded to the largest request
+  graph: ``logits``, ``probabilities`` ``[B, N, C]``, ``class_ids`` ``[B, N]`` (padded rows
+  hold 0 and class id -1), ``embeddings`` ``[B, N, H]``;
+- a graph task (``graph_classification``): one row per request graph: ``logits``,
+  ``probabilities`` ``[B, C]``, ``class_ids`` ``[B]``, ``embeddings`` ``[B, D]`` (the pooled
+  readout the head sees).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from tfgraphtune.serving import guards
 from tfgraphtune.serving.compression import QuantizedWeights
+from tfgraphtune.serving.tasks import (  # noqa: F401  (re-exported)
+    PAD_VALUES,
+    SERVING_TASKS,
+    node_classification_outputs,
+    serving_task,
+)
 
 SERVING_DEFAULT = "serving_default"
 DENSE_SIGNATURE = "predict_dense"
@@ -76,32 +88,6 @@ class ServingInput:
         return dataclasses.asdict(self)
 
 
-# A task's serving outputs: (keras model, merged graph) -> {name: [rows, ...] tensor}, plus
-# what padded rows hold for each output.
-TaskOutputs = Callable[[tf.keras.Model, tfgnn.GraphTensor], Mapping[str, tf.Tensor]]
-
-
-def node_classification_outputs(model, graph: tfgnn.GraphTensor) -> dict[str, tf.Tensor]:
-    """Per-node outputs of a `NodeModel` (the same computation as ``model(graph)``)."""
-    embeddings = model.backbone(graph, training=False)
-    logits = model.head(embeddings, graph=graph, training=False)
-    return {
-        "logits": logits,
-        "probabilities": tf.nn.softmax(logits, axis=-1),
-        "class_ids": tf.argmax(logits, axis=-1, output_type=tf.int64),
-        "embeddings": embeddings,
-    }
-
-
-# Task name -> (outputs function, rows the outputs have). "nodes": one row per node of the
-# served node set. A graph task would add rows="graphs" (one row per request graph) and a
-# link task a pairs input; neither model exists in this branch yet.
-SERVING_TASKS: dict[str, tuple[TaskOutputs, str]] = {
-    "node_classification": (node_classification_outputs, "nodes"),
-}
-PAD_VALUES = {"class_ids": -1}
-
-
 def _pad_rows(values: tf.Tensor, row_lengths: tf.Tensor, pad_value) -> tf.Tensor:
     """``[sum(row_lengths), ...]`` -> ``[B, max(row_lengths), ...]``."""
     ragged = tf.RaggedTensor.from_row_lengths(values, tf.cast(row_lengths, tf.int64))
@@ -119,10 +105,13 @@ class GraphServingModule(tf.Module):
       model: The trained Keras model (its variables are captured; the model itself is not
         saved, so loading needs no Keras classes).
       serving_input: What requests carry.
-      task: A key of `SERVING_TASKS`.
+      task: A key of `SERVING_TASKS` (``"node_classification"``, ``"graph_classification"``).
       limits: Largest graph per request row.
       preprocess: In-graph feature preprocessing (the training-time normalization).
       weights: How the variables are stored (`QuantizedWeights`); default float32.
+
+    Raises:
+      ValueError: `task` cannot be exported (the message lists the tasks that can).
     """
 
     def __init__(
@@ -136,17 +125,19 @@ class GraphServingModule(tf.Module):
         weights: QuantizedWeights | None = None,
     ):
         super().__init__(name="graph_serving")
-        if task not in SERVING_TASKS:
-            raise ValueError(
-                f"task {task!r} cannot be exported yet; exportable tasks: {sorted(SERVING_TASKS)}."
-            )
-        outputs_fn, rows = SERVING_TASKS[task]
+        serving = serving_task(task)
         limits = limits or guards.ServingLimits()
         weights = weights or QuantizedWeights(model.variables)
         preprocess = preprocess or (lambda values: values)
-        spec = serving_input.graph_spec()
+        # The request graph without its feature (parsed separately, see serve_examples).
+        structure = serving_input.schema()
+        del structure.node_sets[serving_input.node_set].features[serving_input.feature]
+        structure_spec = tfgnn.create_graph_spec_from_schema_pb(structure)
+        feature_key = f"{tfgnn.NODES}/{serving_input.node_set}.{serving_input.feature}"
         ns, feat, es = serving_input.node_set, serving_input.feature, serving_input.edge_set
         feature_dtype = tf.as_dtype(serving_input.dtype)
+        # tf.Example holds floats as float32 and integers as int64.
+        io_dtype = tf.float32 if feature_dtype.is_floating else tf.int64
         num_features = serving_input.num_features
 
         # Tracked: these are the SavedModel's variables.
@@ -172,45 +163,74 @@ class GraphServingModule(tf.Module):
                     ),
                 ]
                 features = guards.check_finite(features, node_set=ns, feature=feat)
+            # Everything the model reads waits for the checks.
             with tf.control_dependencies(index_checks):
                 features = tf.identity(features)
                 source = tf.identity(source)
                 target = tf.identity(target)
+                checked_node_counts = tf.identity(node_counts)
+                checked_edge_counts = tf.identity(edge_counts)
             features = preprocess(tf.cast(features, tf.float32))
             graph = tfgnn.GraphTensor.from_pieces(
                 node_sets={
-                    ns: tfgnn.NodeSet.from_fields(sizes=node_counts, features={feat: features})
+                    ns: tfgnn.NodeSet.from_fields(
+                        sizes=checked_node_counts, features={feat: features}
+                    )
                 },
                 edge_sets={
                     es: tfgnn.EdgeSet.from_fields(
-                        sizes=edge_counts,
+                        sizes=checked_edge_counts,
                         adjacency=tfgnn.Adjacency.from_indices((ns, source), (ns, target)),
                     )
                 },
             )
             with weights.substituted(model):
-                outputs = dict(outputs_fn(model, graph))
-            if rows != "nodes":
-                raise NotImplementedError(f"outputs with rows={rows!r}")
-            result = {
-                name: _pad_rows(value, node_counts, PAD_VALUES.get(name, 0))
-                for name, value in outputs.items()
-            }
-            result["num_nodes"] = node_counts
-            return result
+                outputs = dict(serving.outputs(model, graph))
+            if serving.rows == "nodes":
+                outputs = {
+                    name: _pad_rows(value, node_counts, PAD_VALUES.get(name, 0))
+                    for name, value in outputs.items()
+                }
+            # rows == "graphs": one row per component, i.e. per request graph, already.
+            outputs["num_nodes"] = node_counts
+            return outputs
 
         @tf.function(
             input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)],
             autograph=False,
         )
         def serve_examples(examples):
-            batch = tfgnn.parse_example(spec, examples)
+            # TF-GNN parses sizes and adjacency; the feature is parsed flat here, so a wrong
+            # width is reported as such (TF-GNN's parsing would fail in a reshape). The
+            # graphs are merged here too, after the counts are checked.
+            batch = tfgnn.parse_example(structure_spec, examples)
             node_counts = tf.math.reduce_sum(batch.node_sets[ns].sizes, axis=1)
             edge_counts = tf.math.reduce_sum(batch.edge_sets[es].sizes, axis=1)
-            merged = batch.merge_batch_to_components()
-            adjacency = merged.edge_sets[es].adjacency
-            features = merged.node_sets[ns][feat]
-            return run_model(features, node_counts, adjacency.source, adjacency.target, edge_counts)
+            flat = tf.io.parse_example(
+                examples,
+                {feature_key: tf.io.RaggedFeature(io_dtype, row_splits_dtype=tf.int64)},
+            )[feature_key]
+            adjacency = batch.edge_sets[es].adjacency  # Ragged [B, (edges)] indices.
+            source, target = adjacency.source, adjacency.target
+            count_checks = [
+                *guards.check_feature_width(
+                    flat.row_lengths(), node_counts, num_features, node_set=ns, feature=feat
+                ),
+                *guards.check_edge_counts(
+                    source.row_lengths(), target.row_lengths(), edge_counts, edge_set=es
+                ),
+            ]
+            with tf.control_dependencies(count_checks):
+                features = tf.reshape(flat.values, [-1, num_features])
+                # Local indices -> indices into the merged node rows.
+                offsets = _exclusive_cumsum(tf.cast(node_counts, tf.int64))
+                source = tf.cast(source.values, tf.int64) + tf.gather(
+                    offsets, source.value_rowids()
+                )
+                target = tf.cast(target.values, tf.int64) + tf.gather(
+                    offsets, target.value_rowids()
+                )
+            return run_model(features, node_counts, source, target, edge_counts)
 
         @tf.function(
             input_signature=[
@@ -238,6 +258,7 @@ class GraphServingModule(tf.Module):
                     tf.shape(target),
                     message="source and target must have the same shape [batch, edges]",
                 ),
+                *guards.check_dense_width(node_features, num_features),
                 *guards.check_padded_counts(
                     num_nodes, tf.shape(node_features)[1], what="nodes", input_name="num_nodes"
                 ),

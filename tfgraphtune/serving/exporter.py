@@ -28,10 +28,10 @@ import tensorflow_gnn as tfgnn
 import tfgraphtune
 from tfgraphtune.serving import export_module, guards, server_config, warmup
 from tfgraphtune.serving.compression import QuantizedWeights, saved_model_size
+from tfgraphtune.serving.run_loading import load_run
 
 METADATA_FILE = "tfgraphtune_serving.json"
 SCHEMA_FILE = "serving_schema.pbtxt"
-WARMUP_NODES = 32
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,41 +86,6 @@ def next_version(base_dir: str | Path, version: int | None = None) -> int:
     return version
 
 
-def feature_preprocessing(method: str | None, raw_features: np.ndarray):
-    """The training-time feature normalization as an in-graph function.
-
-    ``row_sum`` works row by row; ``standardize`` uses the training graph's column
-    statistics, stored as constants (a request's own statistics would differ).
-    """
-    if method is None:
-        return lambda values: values
-    if method == "row_sum":
-        return lambda values: tf.math.divide_no_nan(
-            values, tf.reduce_sum(values, axis=-1, keepdims=True)
-        )
-    if method == "standardize":
-        raw = raw_features.astype(np.float32)
-        mean = raw.mean(axis=0)
-        std = raw.std(axis=0)
-        return lambda values: tf.where(
-            std > 0,
-            (values - mean) / np.where(std > 0, std, 1.0).astype(np.float32),
-            values - mean,
-        )
-    raise ValueError(f"feature normalization {method!r} cannot be exported.")
-
-
-def sample_request_graph(graph: tfgnn.GraphTensor, serving_input, num_nodes: int):
-    """The subgraph induced by the first `num_nodes` nodes, with only the served feature."""
-    node_set = graph.node_sets[serving_input.node_set]
-    num_nodes = min(num_nodes, int(node_set.total_size))
-    features = node_set[serving_input.feature].numpy()[:num_nodes]
-    adjacency = graph.edge_sets[serving_input.edge_set].adjacency
-    source, target = adjacency.source.numpy(), adjacency.target.numpy()
-    keep = (source < num_nodes) & (target < num_nodes)
-    return features, source[keep], target[keep]
-
-
 def graph_tensor_from_arrays(serving_input, features, source, target) -> tfgnn.GraphTensor:
     """A one-graph GraphTensor in the request schema (for `tfgnn.write_example`)."""
     ns, es = serving_input.node_set, serving_input.edge_set
@@ -163,14 +128,22 @@ def dense_inputs(graphs) -> dict[str, np.ndarray]:
     }
 
 
-SIGNATURES_DOC = (
-    "- `serving_default`: input `examples` [B] serialized tf.Example graphs (TF-GNN "
-    "encoding, `tfgnn.write_example`).\n"
-    "- `predict_dense`: inputs `node_features` [B,N,F] float32, `source`/`target` [B,E] "
-    "int64, `num_nodes`/`num_edges` [B] int64.\n"
-    "- outputs: `logits`, `probabilities` [B,N,C], `class_ids` [B,N] (-1 on padding), "
-    "`embeddings` [B,N,H], `num_nodes` [B]."
-)
+def signatures_doc(task: str) -> str:
+    """The signatures and a task's outputs, as the export's README lists them.
+
+    Args:
+      task: A key of `export_module.SERVING_TASKS`.
+
+    Returns:
+      Markdown list items.
+    """
+    return (
+        "- `serving_default`: input `examples` [B] serialized tf.Example graphs (TF-GNN "
+        "encoding, `tfgnn.write_example`), one graph per row.\n"
+        "- `predict_dense`: inputs `node_features` [B,N,F] float32, `source`/`target` [B,E] "
+        "int64, `num_nodes`/`num_edges` [B] int64.\n"
+        f"- outputs ({task}): {export_module.serving_task(task).outputs_doc}"
+    )
 
 
 def export_model(
@@ -191,7 +164,8 @@ def export_model(
     """Writes a built Keras model as the next version under `base_dir`.
 
     Args:
-      model: The trained model (for node classification a `NodeModel`).
+      model: The trained model (a `NodeModel` for node classification, a `GraphModel` for
+        graph classification).
       base_dir: TF Serving's base path (created if missing).
       serving_input: What requests carry.
       task: A key of `export_module.SERVING_TASKS`.
@@ -207,6 +181,10 @@ def export_model(
 
     Returns:
       An `ExportResult`.
+
+    Raises:
+      ValueError: `task` cannot be exported, or an invalid `version`.
+      FileExistsError: `version` already exists.
     """
     base_dir = Path(base_dir)
     model_name = model_name or base_dir.resolve().name
@@ -274,7 +252,7 @@ def export_model(
         base_dir,
         model_name,
         batching or server_config.BatchingParameters(),
-        signatures=SIGNATURES_DOC,
+        signatures=signatures_doc(task),
     )
     return ExportResult(
         version_dir=version_dir,
@@ -284,29 +262,6 @@ def export_model(
         quantize=quantize,
         quantized_variables=tuple(weights.quantized_names),
     )
-
-
-def load_run_model(run_dir: str | Path):
-    """Rebuilds a run folder's model with its weights; returns ``(config, dataset, graph, model)``.
-
-    Raises:
-      FileNotFoundError: Not a run folder.
-      ValueError: The run's task cannot be exported yet.
-    """
-    from tfgraphtune.training import node_runner, run_folder
-
-    config = run_folder.read_run_config(run_dir)
-    task = config["task"]
-    if task not in export_module.SERVING_TASKS:
-        raise ValueError(
-            f"run {str(run_dir)!r} is a {task} run; export supports "
-            f"{sorted(export_module.SERVING_TASKS)} so far."
-        )
-    dataset, graph = node_runner.prepare_node_data(config)
-    model = node_runner.build_node_model(config, dataset)
-    model(graph)
-    run_folder.load_weights(model, run_dir)
-    return config, dataset, graph, model
 
 
 def export_run(
@@ -321,40 +276,51 @@ def export_run(
 ) -> ExportResult:
     """Exports a run folder written by ``tfgraphtune finetune`` (see `export_model`).
 
-    The served model reads raw features (as in the data set); the run's feature
-    normalization is part of the exported graph. The GCN normalization is computed in the
-    graph for each request.
+    Node and graph classification runs can be exported (`run_loading.RUN_LOADERS`). The
+    served model reads raw features (as in the data set); the run's feature normalization
+    is part of the exported graph. The GCN normalization is computed in the graph for each
+    request.
+
+    Args:
+      run_dir: The run folder.
+      out: TF Serving's base path for the model.
+      version: Version number; default one past the newest.
+      quantize: ``"float32"``, ``"float16"`` or ``"int8"`` weight storage.
+      limits: Largest graph per request row.
+      model_name: Name in ``models.config``; default the folder name.
+      batching: Server-side batching parameters for the operator files.
+
+    Returns:
+      An `ExportResult`.
+
+    Raises:
+      FileNotFoundError: Not a run folder.
+      FileExistsError: `version` already exists.
+      ValueError: The run's task cannot be exported (the message names the exportable
+        tasks), or an invalid option.
 
     Example:
       >>> result = export_run("runs/cora-gcn", "export/cora", quantize="int8")
       >>> result.version_dir
       PosixPath('export/cora/1')
     """
-    config, dataset, _, model = load_run_model(run_dir)
-    raw = dataset.graph.node_sets[dataset.node_set][dataset.feature]
-    serving_input = export_module.ServingInput(
-        node_set=dataset.node_set,
-        feature=dataset.feature,
-        edge_set=dataset.edge_set,
-        num_features=dataset.num_features,
-        dtype=raw.dtype.name,
-    )
+    run = load_run(run_dir)
     return export_model(
-        model,
+        run.model,
         out,
-        serving_input=serving_input,
-        task=config["task"],
+        serving_input=run.serving_input,
+        task=run.config["task"],
         model_name=model_name,
         version=version,
         quantize=quantize,
         limits=limits,
-        preprocess=feature_preprocessing(config["data"]["normalize_features"], raw.numpy()),
-        warmup_graph=sample_request_graph(dataset.graph, serving_input, WARMUP_NODES),
+        preprocess=run.preprocess,
+        warmup_graph=run.warmup_graph,
         batching=batching,
         metadata={
             "run_dir": str(Path(run_dir).resolve()),
-            "dataset": config["data"]["dataset"],
-            "num_classes": dataset.num_classes,
-            "feature_normalization": config["data"]["normalize_features"],
+            "dataset": run.config["data"]["dataset"],
+            "num_classes": run.dataset.num_classes,
+            "feature_normalization": run.feature_normalization,
         },
     )

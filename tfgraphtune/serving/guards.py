@@ -116,6 +116,86 @@ def check_finite(values: tf.Tensor, *, node_set: str, feature: str) -> tf.Tensor
     )
 
 
+def check_feature_width(
+    value_counts: tf.Tensor,
+    node_sizes: tf.Tensor,
+    num_features: int,
+    *,
+    node_set: str,
+    feature: str,
+) -> list[tf.Operation]:
+    """Asserts that each graph's feature holds ``num_nodes x num_features`` values.
+
+    Args:
+      value_counts: ``[G]`` number of feature values each graph holds (flat).
+      node_sizes: ``[G]`` node count of each graph.
+      num_features: The exported feature width.
+      node_set: Node set name, for the message.
+      feature: Feature name, for the message.
+
+    Returns:
+      The assert ops.
+    """
+    return [
+        tf.debugging.assert_equal(
+            tf.cast(value_counts, tf.int64),
+            tf.cast(node_sizes, tf.int64) * num_features,
+            message=f"wrong feature width: node set '{node_set}' feature '{feature}' must hold "
+            f"{num_features} values per node (num_nodes x {num_features} per graph)",
+        )
+    ]
+
+
+def check_dense_width(node_features: tf.Tensor, num_features: int) -> list[tf.Operation]:
+    """Asserts that ``node_features`` is ``[batch, nodes, num_features]``.
+
+    Compares element counts rather than the last dimension, which graph optimizations
+    could replace by the signature's static width.
+
+    Args:
+      node_features: The ``predict_dense`` input.
+      num_features: The exported feature width.
+
+    Returns:
+      The assert ops.
+    """
+    shape = tf.shape(node_features, out_type=tf.int64)
+    return [
+        tf.debugging.assert_equal(
+            tf.size(node_features, out_type=tf.int64),
+            shape[0] * shape[1] * num_features,
+            message=f"wrong feature width: node_features must have shape [batch, nodes, "
+            f"{num_features}]",
+        )
+    ]
+
+
+def check_edge_counts(
+    source_counts: tf.Tensor, target_counts: tf.Tensor, edge_sizes: tf.Tensor, *, edge_set: str
+) -> list[tf.Operation]:
+    """Asserts that each graph has as many source and target indices as edges.
+
+    Args:
+      source_counts: ``[G]`` number of source indices of each graph.
+      target_counts: ``[G]`` number of target indices of each graph.
+      edge_sizes: ``[G]`` edge count of each graph.
+      edge_set: Edge set name, for the message.
+
+    Returns:
+      The assert ops.
+    """
+    edge_sizes = tf.cast(edge_sizes, tf.int64)
+    return [
+        tf.debugging.assert_equal(
+            tf.cast(counts, tf.int64),
+            edge_sizes,
+            message=f"edge set '{edge_set}': a graph's number of {endpoint} indices differs "
+            "from its number of edges (#size)",
+        )
+        for endpoint, counts in (("source", source_counts), ("target", target_counts))
+    ]
+
+
 def check_padded_counts(
     counts: tf.Tensor, padded: tf.Tensor, *, what: str, input_name: str
 ) -> list[tf.Operation]:
