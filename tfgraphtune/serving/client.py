@@ -13,11 +13,15 @@ Transports: `RestClient` (JSON over HTTP, standard library only) and `GrpcClient
 REST bodies and gRPC requests from a SavedModel loaded in this process, so request
 building is tested where no ``tensorflow_model_server`` binary exists.
 
+Replies hold one row per request graph. A node task's outputs are padded per graph
+(``class_ids`` ``[B, N]``); a graph task's have one value per graph (``class_ids`` ``[B]``);
+`outputs_per_graph` splits either kind into one dict per graph, without padding.
+
 Example:
   >>> client = RestClient("http://localhost:8501", "cora")
   >>> outputs = client.predict(dense_inputs_from_graphs([graph], serving_input),
   ...                          signature_name="predict_dense")
-  >>> outputs["class_ids"][0, : outputs["num_nodes"][0]]
+  >>> outputs_per_graph(outputs)[0]["class_ids"]  # cora: one class id per node
 """
 
 from __future__ import annotations
@@ -146,6 +150,50 @@ def dense_inputs_from_tables(
     from tfgraphtune.serving.exporter import dense_inputs
 
     return dense_inputs([(features, positions["source"], positions["target"])])
+
+
+# --------------------------------------------------------------------------- replies
+
+
+def outputs_per_graph(
+    outputs: Mapping[str, np.ndarray], *, rows: str | None = None
+) -> list[dict[str, np.ndarray]]:
+    """Splits a reply into one dict per request graph, padding removed.
+
+    Args:
+      outputs: Output name -> array, as `predict` returns (``num_nodes`` included).
+      rows: ``"nodes"`` (a node task: outputs ``[B, N, ...]``, cut to each graph's
+        ``num_nodes``) or ``"graphs"`` (a graph task: outputs ``[B, ...]``, one row per
+        graph); None infers it from ``class_ids`` (rank 2: nodes, rank 1: graphs).
+
+    Returns:
+      One dict per request graph, in request order; ``num_nodes`` is a scalar.
+
+    Raises:
+      ValueError: ``num_nodes`` is missing, or `rows` is not given and cannot be inferred.
+    """
+    if "num_nodes" not in outputs:
+        raise ValueError(f"the reply has no num_nodes output; outputs: {sorted(outputs)}.")
+    if rows is None:
+        if "class_ids" not in outputs:
+            raise ValueError("pass rows='nodes' or rows='graphs': the reply has no class_ids.")
+        rows = "nodes" if np.ndim(outputs["class_ids"]) == 2 else "graphs"
+    if rows not in ("nodes", "graphs"):
+        raise ValueError(
+            "Received an invalid value for rows, expected 'nodes' or 'graphs'. "
+            f"Received: rows={rows!r}"
+        )
+    num_nodes = np.asarray(outputs["num_nodes"]).astype(np.int64)
+    graphs = []
+    for row, count in enumerate(num_nodes):
+        graph = {}
+        for name, value in outputs.items():
+            value = np.asarray(value)[row]
+            if rows == "nodes" and name != "num_nodes":
+                value = value[:count]
+            graph[name] = value
+        graphs.append(graph)
+    return graphs
 
 
 # --------------------------------------------------------------------------- REST
