@@ -1,18 +1,23 @@
-"""A small Cora run and its export, shared by the serving tests (built once per session)."""
+"""Small Cora and MUTAG runs and their exports, shared by the serving tests (built once)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tests.conftest import REPO_ROOT
+from tfgraphtune.cli.main import main as cli_main
 from tfgraphtune.serving.export_module import ServingInput
 from tfgraphtune.serving.exporter import export_run
-from tfgraphtune.serving.run_loading import load_run, sample_request_graph
 from tfgraphtune.serving.guards import ServingLimits
+from tfgraphtune.serving.run_loading import load_run, sample_request_graph
 from tfgraphtune.training.config import load_config
 from tfgraphtune.training.node_runner import train_node_classification
 
@@ -74,3 +79,98 @@ def local_serving(cora_export):
     from tfgraphtune.serving.client import LocalServing
 
     return LocalServing(cora_export.version_dir)
+
+
+# MUTAG graphs have at most 28 nodes and 66 directed edges; these limits admit them all.
+GRAPH_LIMITS = ServingLimits(max_nodes=40, max_edges=100)
+
+
+def _cli(argv: list[str]) -> str:
+    """Runs the tfgraphtune CLI in this process; returns its stdout (fails on an error)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = cli_main(argv)
+    assert code == 0, f"tfgraphtune {' '.join(argv)} exited with {code}"
+    return out.getvalue()
+
+
+@dataclasses.dataclass
+class MutagExport:
+    run_dir: object
+    version_dir: object
+    reply: dict  # What `tfgraphtune export` printed.
+    model: tf.keras.Model
+    dataset: object
+    serving_input: ServingInput
+
+    def graphs(self, indices) -> list:
+        """MUTAG graphs as loaded (labels and edge features included)."""
+        return [self.dataset.graphs[i] for i in indices]
+
+    def keras_outputs(self, indices) -> tuple[np.ndarray, np.ndarray]:
+        """``(logits, embeddings)`` of the Keras model on the graphs merged as in training."""
+        from tfgraphtune.models.tasks.graph_classification import graph_batches
+
+        graph, _ = next(
+            iter(
+                graph_batches(
+                    self.dataset.graphs,
+                    indices,
+                    label_feature=self.dataset.label,
+                    batch_size=len(indices),
+                )
+            )
+        )
+        logits = self.model(graph, training=False).numpy()
+        embeddings = self.model.graph_embeddings(graph, training=False).numpy()
+        return logits, embeddings
+
+
+@pytest.fixture(scope="session")
+def mutag_export(tmp_path_factory, data_dir) -> MutagExport:
+    """A 2-epoch MUTAG GIN run trained and exported through the CLI."""
+    root = tmp_path_factory.mktemp("graph_serving")
+    _cli(
+        [
+            "finetune",
+            "--config",
+            str(REPO_ROOT / "configs" / "mutag_gin.yaml"),
+            "--data-dir",
+            str(data_dir),
+            "--epochs",
+            "2",
+            "--out",
+            str(root / "run"),
+            "--set",
+            "train.tensorboard=false",
+        ]
+    )
+    printed = _cli(
+        [
+            "export",
+            str(root / "run"),
+            "--out",
+            str(root / "export" / "mutag"),
+            "--max-nodes",
+            str(GRAPH_LIMITS.max_nodes),
+            "--max-edges",
+            str(GRAPH_LIMITS.max_edges),
+        ]
+    )
+    reply, _ = json.JSONDecoder().raw_decode(printed)
+    run = load_run(root / "run")
+    return MutagExport(
+        run_dir=root / "run",
+        version_dir=Path(reply["version_dir"]),
+        reply=reply,
+        model=run.model,
+        dataset=run.dataset,
+        serving_input=run.serving_input,
+    )
+
+
+@pytest.fixture(scope="session")
+def graph_serving(mutag_export):
+    from tfgraphtune.serving.client import LocalServing
+
+    return LocalServing(mutag_export.version_dir)

@@ -47,6 +47,11 @@ def _bad_requests():
         "nan_feature": ("predict_dense", dense_inputs([(nan, SOURCE, TARGET)]), "non-finite"),
         "inf_feature": ("predict_dense", dense_inputs([(inf, SOURCE, TARGET)]), "non-finite"),
         "count_past_padding": ("predict_dense", too_many_nodes, "num_nodes exceeds"),
+        "wrong_feature_width": (
+            "predict_dense",
+            dense_inputs([(FEATURES[:, :1432], SOURCE, TARGET)]),
+            "wrong feature width",
+        ),
     }
 
 
@@ -103,6 +108,11 @@ def test_bad_dense_request_is_rejected_then_serving_goes_on(local_serving, name)
             "wrong_feature_dtype",
             _example(FEATURES, SOURCE, TARGET, int_features=True),
             "nodes/paper.feat",
+        ),
+        (
+            "wrong_feature_width",
+            _example(np.ones((3, 1434), np.float32), SOURCE, TARGET),
+            "wrong feature width",
         ),
     ],
 )
@@ -277,3 +287,16 @@ def test_real_model_server(cora_export):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_outputs_per_graph_cuts_node_padding(local_serving):
+    two = dense_inputs([(FEATURES, SOURCE, TARGET), (FEATURES[:2], SOURCE[:1], TARGET[:1])])
+    reply = client.parse_rest_response(
+        local_serving.predict_rest(client.rest_request_body(two, signature_name="predict_dense"))
+    )
+    assert reply["class_ids"].shape == (2, 3)
+    first, second = client.outputs_per_graph(reply)
+    assert second["class_ids"].shape == (2,) and second["logits"].shape == (2, 7)
+    assert second["num_nodes"] == 2 and first["logits"].shape == (3, 7)
+    np.testing.assert_array_equal(second["logits"], reply["logits"][1, :2])
+    assert (reply["class_ids"][1, 2:] == -1).all()  # What was cut is padding.
