@@ -14,7 +14,9 @@ def register(subparsers) -> None:
         help="export a run folder as a TF Serving SavedModel (next numbered version)",
         description="Writes OUT/<version>/ (never overwriting a version) with the signatures "
         "serving_default (serialized tf.Example graphs) and predict_dense (JSON-friendly "
-        "arrays), warmup requests, a model config, batching parameters and a README.",
+        "arrays), warmup requests, a model config, batching parameters and a README. "
+        "node_classification runs answer one row per node, graph_classification runs one "
+        "row per request graph.",
     )
     parser.add_argument("run_dir", help="folder written by `tfgraphtune finetune`")
     parser.add_argument("--out", required=True, help="model base folder, e.g. export/cora")
