@@ -17,7 +17,6 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from tfgraphtune.serving.export_module import ServingInput
-from tfgraphtune.training import run_folder
 
 WARMUP_NODES = 32
 
@@ -113,7 +112,7 @@ def _serving_input(dataset, features: tf.Tensor, num_features: int) -> ServingIn
 
 
 def _load_node_run(run_dir: Path, config: dict) -> LoadedRun:
-    from tfgraphtune.training import node_runner
+    from tfgraphtune.training import node_runner, run_folder
 
     dataset, graph = node_runner.prepare_node_data(config)
     model = node_runner.build_node_model(config, dataset)
@@ -137,7 +136,7 @@ def _load_node_run(run_dir: Path, config: dict) -> LoadedRun:
 def _load_graph_run(run_dir: Path, config: dict) -> LoadedRun:
     """A graph classification run: the graph runner reads raw features (no normalization)."""
     from tfgraphtune.models.tasks.graph_classification import graph_batches
-    from tfgraphtune.training import graph_runner
+    from tfgraphtune.training import graph_runner, run_folder
 
     dataset, splits = graph_runner.prepare_graph_data(config)
     model = graph_runner.build_graph_model(config, dataset)
@@ -188,6 +187,8 @@ def load_run(run_dir: str | Path) -> LoadedRun:
       ValueError: The run's task cannot be exported (the message names it and the tasks
         that can), or its data set does not fit its task.
     """
+    from tfgraphtune.training import run_folder  # Training code loads only when exporting.
+
     run_dir = Path(run_dir)
     config = run_folder.read_run_config(run_dir)
     task = config["task"]
