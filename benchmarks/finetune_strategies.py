@@ -90,7 +90,7 @@ def main() -> None:
     import tfgraphtune  # noqa: F401
     from tfgraphtune.finetune.report import before_after, strategy_table, to_markdown
     from tfgraphtune.finetune.runner import finetune_node_classification
-    from tfgraphtune.pretrain.checkpoint import read_pretrained
+    from tfgraphtune.models.checkpoint import read_pretrained
     from tfgraphtune.pretrain.runner import pretrain
     from tfgraphtune.training import node_runner
     from tfgraphtune.training.config import load_config

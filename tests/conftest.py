@@ -14,6 +14,11 @@ import tfgraphtune  # noqa: F401  (selects tf_keras before TensorFlow is importe
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# The suite runs as two processes on two cores (pytest-xdist); the graphs in tests are
+# small, so each process's kernels run on one thread instead of fighting for both cores.
+tf.config.threading.set_intra_op_parallelism_threads(1)
+tf.config.threading.set_inter_op_parallelism_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _seed_everything():

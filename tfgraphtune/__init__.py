@@ -12,18 +12,39 @@ __version__ = "0.1.0"
 
 # Public name -> module that defines it.
 _LAZY = {
+    # Models and layers.
     "Backbone": "tfgraphtune.models.backbone",
     "NodeModel": "tfgraphtune.models.tasks.node_classification",
     "GraphModel": "tfgraphtune.models.tasks.graph_classification",
     "LinkModel": "tfgraphtune.models.tasks.link_prediction",
+    "Head": "tfgraphtune.models.tasks.heads",
     "GCNConv": "tfgraphtune.layers.gcn_conv",
+    "full_batch_inputs": "tfgraphtune.models.tasks.node_classification",
+    "graph_batches": "tfgraphtune.models.tasks.graph_classification",
+    "split_edges": "tfgraphtune.models.tasks.link_prediction",
+    # Data.
     "load_dataset": "tfgraphtune.data.datasets.registry",
     "load_schema": "tfgraphtune.data.schema",
     "graph_from_tables": "tfgraphtune.data.tables",
+    "Preprocessing": "tfgraphtune.data.preprocessing",
     "ValidationError": "tfgraphtune.data.errors",
+    # Tasks and the one training path.
+    "Task": "tfgraphtune.tasks.base",
+    "TaskData": "tfgraphtune.tasks.base",
+    "get_task": "tfgraphtune.tasks",
+    "task_names": "tfgraphtune.tasks",
     "load_config": "tfgraphtune.training.config",
-    "train": "tfgraphtune.training.runner",
-    "evaluate": "tfgraphtune.training.runner",
+    "ConfigError": "tfgraphtune.training.config",
+    "train": "tfgraphtune.training.train",
+    "evaluate_run": "tfgraphtune.training.train",
+    "RunResult": "tfgraphtune.training.train",
+    "load_run": "tfgraphtune.training.run_folder",
+    "run_pipeline": "tfgraphtune.training.pipeline",
+    "FineTuneStrategy": "tfgraphtune.finetune.strategies",
+    "pretrain": "tfgraphtune.pretrain.runner",
+    # Serving.
+    "export_model": "tfgraphtune.serving.exporter",
+    "export_run": "tfgraphtune.serving.exporter",
 }
 
 __all__ = ["KerasVersionError", "__version__", *_LAZY]

@@ -8,7 +8,7 @@ import pytest
 
 from tfgraphtune.cli.main import main
 from tfgraphtune.training.config import load_config
-from tfgraphtune.training.runner import evaluate, train
+from tfgraphtune.training.train import evaluate_run, train
 
 KIPF_CONFIG = "configs/cora_gcn.yaml"
 
@@ -23,11 +23,11 @@ def test_kipf_gcn_on_cora_reaches_published_accuracy(repo_root, data_dir, tmp_pa
         repo_root / KIPF_CONFIG,
         [f"data.data_dir={data_dir}", f"out={tmp_path / 'run'}", "train.tensorboard=false"],
     )
-    metrics = train(config)
+    metrics = train(config).metrics
     # Kipf & Welling report 81.5; one seed lands within a point or two of it.
     assert metrics["test"]["accuracy"] >= 0.79
     assert metrics["train"]["accuracy"] >= 0.95
-    reevaluated = evaluate(tmp_path / "run")
+    reevaluated = evaluate_run(tmp_path / "run")
     assert reevaluated["test"] == pytest.approx(metrics["test"])
     for name in (
         "config.yaml",
@@ -62,7 +62,7 @@ def test_cli_finetune_then_evaluate(repo_root, data_dir, tmp_path, capsys):
     assert written["epochs_run"] == 3
     assert "hidden_units: 8" in (run_dir / "config.yaml").read_text()
     capsys.readouterr()
-    assert main(["evaluate", str(run_dir)]) == 0
+    assert main(["evaluate", str(run_dir), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["test"] == pytest.approx(written["test"])
 
 
@@ -71,7 +71,7 @@ def test_cli_finetune_then_evaluate(repo_root, data_dir, tmp_path, capsys):
     [
         (["finetune", "--set", "model.hiden=3"], "unknown config key 'model.hiden'"),
         (["finetune", "--dataset", "karate"], "unknown data set 'karate'"),
-        (["evaluate", "/nonexistent/run"], "is not a tfgraphtune run folder"),
+        (["evaluate", "/nonexistent/run"], "is not a folder"),
     ],
     ids=["config_key", "dataset", "run_dir"],
 )

@@ -44,15 +44,18 @@ def test_finetune_then_evaluate(
     for split in expected_splits:
         assert 0.5 < written[split][metric] <= 1.0
     capsys.readouterr()
-    assert main(["evaluate", str(run_dir)]) == 0
+    assert main(["evaluate", str(run_dir), "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
     for split in expected_splits:
         assert again[split] == pytest.approx(written[split])
 
 
 def test_mutag_folds_partition_the_graphs(data_dir):
+    from tfgraphtune.data.datasets.registry import load_dataset
+    from tfgraphtune.tasks.graph_task import graph_splits
     from tfgraphtune.training.config import load_config
-    from tfgraphtune.training.graph_runner import prepare_graph_data
+
+    dataset = load_dataset("mutag", data_dir)
 
     seen = []
     for fold in range(10):
@@ -65,7 +68,7 @@ def test_mutag_folds_partition_the_graphs(data_dir):
                 f"data.fold={fold}",
             ],
         )
-        _, splits = prepare_graph_data(config)
+        splits = graph_splits(dataset, config, stratify=True)
         assert not set(splits["test"]) & (set(splits["train"]) | set(splits["validation"]))
         assert len(splits["train"]) + len(splits["validation"]) + len(splits["test"]) == 188
         seen.extend(splits["test"].tolist())
@@ -83,4 +86,4 @@ def test_graph_task_on_a_one_graph_data_set_is_a_user_error(data_dir, capsys):
         str(data_dir),
     ]
     assert main(argv) == 2
-    assert "graph_classification needs many" in capsys.readouterr().err
+    assert "graph tasks need many graphs" in capsys.readouterr().err

@@ -9,8 +9,8 @@ import tensorflow_gnn as tfgnn
 
 from tfgraphtune.data.datasets.dataset import NodeDataset
 from tfgraphtune.finetune.report import before_after, strategy_table, to_markdown
-from tfgraphtune.finetune.runner import finetune_node_classification
 from tfgraphtune.training.config import load_config
+from tfgraphtune.training.train import train
 
 
 def node_dataset(num_nodes: int) -> NodeDataset:
@@ -74,22 +74,19 @@ def weights_of(run_dir):
 
 def test_resume_on_new_nodes_starts_from_the_checkpoint(tmp_path):
     small, grown = node_dataset(4), node_dataset(6)  # Two new nodes, edges and labels.
-    first = finetune_node_classification(
-        config_for(tmp_path / "run1"), dataset_and_graph=(small, small.graph)
-    )
+    first = train(config_for(tmp_path / "run1"), dataset=small).metrics
     assert first["strategy"] == "full"
     # A (near) zero learning rate shows where training starts: at run1's weights.
     frozen = config_for(tmp_path / "run2", resume=str(tmp_path / "run1"))
     frozen["train"]["learning_rate"] = 1e-12
-    finetune_node_classification(frozen, dataset_and_graph=(grown, grown.graph))
+    train(frozen, dataset=grown)
     start, resumed = weights_of(tmp_path / "run1"), weights_of(tmp_path / "run2")
     assert start and start.keys() == resumed.keys()
     for name in start:
         np.testing.assert_allclose(resumed[name], start[name], atol=1e-6, err_msg=name)
-    metrics = finetune_node_classification(
-        config_for(tmp_path / "run3", resume=str(tmp_path / "run1")),
-        dataset_and_graph=(grown, grown.graph),
-    )
+    metrics = train(
+        config_for(tmp_path / "run3", resume=str(tmp_path / "run1")), dataset=grown
+    ).metrics
     assert not all(np.allclose(start[n], weights_of(tmp_path / "run3")[n]) for n in start)
     assert metrics["test"]["accuracy"] >= 0.0
 

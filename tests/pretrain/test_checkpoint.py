@@ -14,7 +14,7 @@ from tfgraphtune.finetune.lora import merge_lora
 from tfgraphtune.layers.adapter import Adapter
 from tfgraphtune.layers.lora_gcn_conv import LoRAGCNConv
 from tfgraphtune.models.backbone import Backbone
-from tfgraphtune.pretrain.checkpoint import SchemaMismatchError, check_schema_compatible
+from tfgraphtune.models.checkpoint import SchemaMismatchError, check_schema_compatible
 
 GRAPH = path_graph([[1.0, 0.0], [0.0, 2.0], [3.0, 1.0]], [0, 1, 1, 2], [1, 0, 2, 1])
 GRAPH_3 = path_graph(np.eye(3), [0, 1], [1, 2])

@@ -14,12 +14,14 @@ import tensorflow as tf
 
 from tests.conftest import REPO_ROOT
 from tfgraphtune.cli.main import main as cli_main
+from tfgraphtune.data.datasets.registry import load_dataset
 from tfgraphtune.serving.export_module import ServingInput
 from tfgraphtune.serving.exporter import export_run
 from tfgraphtune.serving.guards import ServingLimits
-from tfgraphtune.serving.run_loading import load_run, sample_request_graph
+from tfgraphtune.tasks.base import request_graph
 from tfgraphtune.training.config import load_config
-from tfgraphtune.training.node_runner import train_node_classification
+from tfgraphtune.training.run_folder import load_run
+from tfgraphtune.training.train import train
 
 # Cora has 2708 nodes and 10556 directed edges; these limits admit it and little more.
 LIMITS = ServingLimits(max_nodes=3000, max_edges=12000)
@@ -58,10 +60,10 @@ def cora_export(tmp_path_factory, data_dir) -> CoraExport:
             f"out={root / 'run'}",
         ],
     )
-    train_node_classification(config)
+    train(config)
     result = export_run(root / "run", root / "export" / "cora", limits=LIMITS)
     run = load_run(root / "run")
-    dataset, model = run.dataset, run.model
+    dataset, model = load_dataset("cora", data_dir), run.model
     si = ServingInput(dataset.node_set, dataset.feature, dataset.edge_set, dataset.num_features)
     return CoraExport(
         run_dir=root / "run",
@@ -70,7 +72,7 @@ def cora_export(tmp_path_factory, data_dir) -> CoraExport:
         dataset=dataset,
         serving_input=si,
         raw_graph=dataset.graph,
-        subgraph=sample_request_graph(dataset.graph, si, 300),
+        subgraph=request_graph(dataset.graph, si.node_set, si.feature, si.edge_set, 300),
     )
 
 
@@ -164,7 +166,7 @@ def mutag_export(tmp_path_factory, data_dir) -> MutagExport:
         version_dir=Path(reply["version_dir"]),
         reply=reply,
         model=run.model,
-        dataset=run.dataset,
+        dataset=load_dataset("mutag", data_dir),
         serving_input=run.serving_input,
     )
 

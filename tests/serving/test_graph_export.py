@@ -16,8 +16,6 @@ from tfgraphtune.cli.main import main as cli_main
 from tfgraphtune.serving import client
 from tfgraphtune.serving.export_module import ServingInput
 from tfgraphtune.serving.exporter import dense_inputs
-from tfgraphtune.serving.run_loading import RUN_LOADERS
-from tfgraphtune.serving.tasks import SERVING_TASKS, serving_task
 from tfgraphtune.training.config import dump_config, load_config
 
 # Graphs of different sizes (17, 11, 28 and 16 nodes; MUTAG's largest has 28) and labels
@@ -63,7 +61,7 @@ def test_cli_export_writes_a_graph_model(mutag_export):
         assert (extra / name).is_file()
     info = json.loads((extra / "tfgraphtune_serving.json").read_text())
     assert info["task"] == "graph_classification"
-    assert info["num_classes"] == 2 and info["feature_normalization"] is None
+    assert info["num_outputs"] == 2 and info["feature_normalization"] is None
     assert info["limits"] == {"max_nodes": 40, "max_edges": 100}
     expected = ServingInput("atom", "feat", "bond", 7, "float32")
     assert client.read_serving_input(version_dir) == expected
@@ -272,26 +270,17 @@ def _has_serving_api() -> bool:
 
 
 def _fake_run(path, task):
-    """A run folder of `task` (config only: export refuses it before reading weights)."""
+    """A run folder with a config only (no model, weights or preprocessing)."""
     path.mkdir()
     (path / "config.yaml").write_text(dump_config(load_config(None, [f"task={task}"])))
-    (path / "model.json").write_text("{}")
-    (path / "weights").mkdir()
     return path
 
 
 @pytest.mark.parametrize("task", ["link_prediction", "node_regression"])
-def test_unsupported_task_is_named_with_the_exportable_ones(tmp_path, capsys, task):
+def test_incomplete_run_folder_is_refused_before_any_export(tmp_path, capsys, task):
     run_dir = _fake_run(tmp_path / "run", task)
     assert cli_main(["export", str(run_dir), "--out", str(tmp_path / "export")]) == 2
     err = capsys.readouterr().err
-    assert f"{task} cannot be exported" in err
-    assert "exportable tasks: graph_classification, node_classification" in err
+    assert "is not a complete tfgraphtune run folder" in err
+    assert "run.json" in err and "model.json" in err
     assert not (tmp_path / "export").exists()
-    with pytest.raises(ValueError, match=f"task '{task}' cannot be exported; exportable"):
-        serving_task(task)
-
-
-def test_every_exportable_task_has_a_run_loader():
-    assert set(RUN_LOADERS) == set(SERVING_TASKS)
-    assert {task.rows for task in SERVING_TASKS.values()} == {"nodes", "graphs"}

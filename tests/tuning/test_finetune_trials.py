@@ -64,6 +64,7 @@ def test_lora_trial_trains_the_lora_factors(checkpoint, data_dir):
 
 def test_gradual_trial_fits_with_its_unfreezing_callback(checkpoint, data_dir):
     hypermodel, hp, model = _trial_model(checkpoint, data_dir, "gradual")
-    assert [type(c).__name__ for c in model.strategy_callbacks] == ["GradualUnfreezing"]
+    callbacks = hypermodel.runner._trainables[model].callbacks
+    assert [type(c).__name__ for c in callbacks] == ["GradualUnfreezing"]
     history = hypermodel.fit(hp, model, epochs=2)
     assert len(history["loss"]) == 2

@@ -12,8 +12,8 @@ import tensorflow as tf
 from tests.tuning.conftest import CONFIG, SMALL_SPACE
 from tfgraphtune.cli import main as cli_main
 from tfgraphtune.training.config import load_config
-from tfgraphtune.training.runner import evaluate
-from tfgraphtune.tuning import GraphHyperModel, TrialRunner, make_tuner, trials_table
+from tfgraphtune.training.train import evaluate_run
+from tfgraphtune.tuning import GraphHyperModel, TaskTrials, make_tuner, trials_table
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +49,7 @@ def test_random_search_writes_table_and_best_run_folder(tmp_path, data_dir, caps
     config = load_config(run / "config.yaml")
     assert config["model"]["hidden_units"] == best["hp:model.hidden_units"]
     assert config["out"] == str(run)
-    assert evaluate(run)["validation"]["accuracy"] == pytest.approx(best["val_accuracy"])
+    assert evaluate_run(run)["validation"]["accuracy"] == pytest.approx(best["val_accuracy"])
     assert json.loads((out / "search.json").read_text())["best_trial"]["trial_id"] == str(
         best["trial_id"]
     )
@@ -68,15 +68,15 @@ def test_failed_trials_are_never_silent(tmp_path, data_dir, capsys, trials, expe
     bad_space = "tune.space={model.dropout: {type: choice, values: [1.5, 2.0, 3.0]}}"
     assert tune(out, data_dir, "--max-trials", str(trials), "--set", bad_space) == 1
     stderr = capsys.readouterr().err
-    assert "Received an invalid value for dropout" in stderr
+    assert "config key 'model.dropout' must be a rate in [0, 1)" in stderr
     assert reason in stderr
     table = pd.read_csv(out / "trials.csv")
     assert list(table["status"]) == ["FAILED"] * expected_rows
-    assert table["message"].str.contains("ValueError").all()
+    assert table["message"].str.contains("ConfigError").all()
     assert not (out / "best").exists()
 
 
-class QuadraticTrials(TrialRunner):
+class QuadraticTrials(TaskTrials):
     """No data, a one-weight model; ``val_score = -(log10(lr) + 2)^2`` (best at lr=0.01).
 
     ``fit`` counts epochs into the weight, so Hyperband's weight hand-over is visible.
@@ -144,11 +144,9 @@ def test_bayesian_optimization_runs_without_scikit_learn(tmp_path):
 
 
 def test_trials_build_their_model_inside_the_distribution_strategy(tmp_path, data_dir):
-    from tfgraphtune.tuning.trial_runners import NodeClassificationTrials
-
     seen = []
 
-    class Recording(NodeClassificationTrials):
+    class Recording(TaskTrials):
         def build(self, config, data):
             model = super().build(config, data)
             seen.append((tf.distribute.get_strategy(), model.distribute_strategy))

@@ -6,22 +6,41 @@ import argparse
 import json
 from pathlib import Path
 
-from tfgraphtune.cli.errors import UserError
+from tfgraphtune.cli.main import add_data_dir_argument, print_summary
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("evaluate", help="re-evaluate a run folder")
-    parser.add_argument("run_dir", help="folder written by `tfgraphtune finetune`")
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="re-evaluate a run folder",
+        description="Restores the model of a run folder (its structure, weights and "
+        "preprocessing) and re-computes its metrics on the run's data; writes "
+        "RUN_DIR/evaluation.json. A `tfgraphtune run` folder is accepted too.",
+    )
+    parser.add_argument("run_dir", help="folder written by `tfgraphtune finetune` or `run`")
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    add_data_dir_argument(parser)
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from tfgraphtune.training.runner import evaluate
+def resolve_run_dir(path: str) -> Path:
+    """A run folder, or the model folder inside a `tfgraphtune run` folder."""
+    from tfgraphtune.training.pipeline import MODEL_DIR, STAGES_FILE
 
-    try:
-        metrics = evaluate(args.run_dir)
-    except (FileNotFoundError, ValueError) as err:
-        raise UserError(str(err)) from None
-    (Path(args.run_dir) / "evaluation.json").write_text(json.dumps(metrics, indent=2))
-    print(json.dumps(metrics, indent=2))
+    folder = Path(path)
+    if (folder / STAGES_FILE).exists() and (folder / MODEL_DIR).is_dir():
+        return folder / MODEL_DIR
+    return folder
+
+
+def run(args: argparse.Namespace) -> int:
+    from tfgraphtune.training.train import evaluate_run
+
+    run_dir = resolve_run_dir(args.run_dir)
+    metrics = evaluate_run(run_dir, data_dir=args.data_dir)
+    (run_dir / "evaluation.json").write_text(json.dumps(metrics, indent=2))
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        print_summary(metrics)
     return 0

@@ -14,41 +14,57 @@ def register(subparsers) -> None:
         help="export a run folder as a TF Serving SavedModel (next numbered version)",
         description="Writes OUT/<version>/ (never overwriting a version) with the signatures "
         "serving_default (serialized tf.Example graphs) and predict_dense (JSON-friendly "
-        "arrays), warmup requests, a model config, batching parameters and a README. "
-        "node_classification runs answer one row per node, graph_classification runs one "
-        "row per request graph.",
+        "arrays), warmup requests, a model config, batching parameters and a README. Every "
+        "task exports: node tasks answer one row per node, graph tasks one row per request "
+        "graph, link prediction node embeddings plus score_pairs signatures for node pairs. "
+        "Requests carry raw features: the run's preprocessing is part of the export.",
     )
-    parser.add_argument("run_dir", help="folder written by `tfgraphtune finetune`")
+    parser.add_argument("run_dir", help="folder written by `tfgraphtune finetune` or `run`")
     parser.add_argument("--out", required=True, help="model base folder, e.g. export/cora")
     parser.add_argument("--name", help="model name in models.config (default: OUT's name)")
     parser.add_argument("--version", type=int, help="version number (default: newest + 1)")
     parser.add_argument(
         "--quantize",
         choices=["float32", "float16", "int8"],
-        default="float32",
-        help="how kernels are stored; dequantized in the graph (default: float32)",
+        default=None,
+        help="how kernels are stored; dequantized in the graph (default: the run's "
+        "export.quantize, float32)",
     )
-    parser.add_argument("--max-nodes", type=int, default=100_000, help="most nodes per graph")
-    parser.add_argument("--max-edges", type=int, default=1_000_000, help="most edges per graph")
+    parser.add_argument(
+        "--max-nodes", type=int, help="most nodes per graph (default: the run's export.max_nodes)"
+    )
+    parser.add_argument(
+        "--max-edges", type=int, help="most edges per graph (default: the run's export.max_edges)"
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tfgraphtune.cli.evaluate import resolve_run_dir
     from tfgraphtune.serving.compression import saved_model_size
     from tfgraphtune.serving.exporter import export_run
     from tfgraphtune.serving.guards import ServingLimits
+    from tfgraphtune.training.run_folder import read_run_config
 
+    run_dir = resolve_run_dir(args.run_dir)
+    defaults = read_run_config(run_dir).get("export") or {}
     try:
-        limits = ServingLimits(max_nodes=args.max_nodes, max_edges=args.max_edges)
+        limits = ServingLimits(
+            max_nodes=args.max_nodes or defaults.get("max_nodes", 100_000),
+            max_edges=args.max_edges or defaults.get("max_edges", 1_000_000),
+        )
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    try:
         result = export_run(
-            args.run_dir,
+            run_dir,
             args.out,
             version=args.version,
-            quantize=args.quantize,
+            quantize=args.quantize or defaults.get("quantize", "float32"),
             limits=limits,
-            model_name=args.name,
+            model_name=args.name or defaults.get("model_name"),
         )
-    except (FileNotFoundError, FileExistsError, ValueError) as err:
+    except FileExistsError as err:  # A version that exists is never overwritten.
         raise UserError(str(err)) from None
     print(
         json.dumps(

@@ -1,19 +1,28 @@
-"""``tfgraphtune finetune``: train a task head (and backbone) from a YAML config."""
+"""``tfgraphtune finetune``: train a task (from scratch or a pre-trained backbone) from a config."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from tfgraphtune.cli.errors import UserError
-from tfgraphtune.cli.main import add_data_dir_argument, add_override_argument, config_overrides
+from tfgraphtune.cli.main import (
+    add_data_dir_argument,
+    add_override_argument,
+    config_overrides,
+    print_summary,
+)
+
+STRATEGY_NAMES = "full, linear_probe, top_k, gradual, discriminative, lora, adapter, l2sp"
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "finetune",
-        help="train a model for a task from a YAML config and write a run folder",
-        description="Flags override config keys; --set section.key=value overrides any key.",
+        help="train a model for any task from a YAML config and write a run folder",
+        description="Trains the config's task (node/graph classification or regression, "
+        "link prediction) from scratch, from a pre-trained backbone with a fine-tuning "
+        "strategy, or continuing a run. Flags override config keys; --set section.key=value "
+        "overrides any key.",
     )
     parser.add_argument("--config", help="YAML config file (default: built-in defaults)")
     parser.add_argument("--dataset", help="overrides data.dataset")
@@ -25,14 +34,16 @@ def register(subparsers) -> None:
         "--backbone", help="pre-trained backbone checkpoint (tfgraphtune pretrain --out)"
     )
     parser.add_argument(
-        "--strategy",
-        help="fine-tuning strategy (overrides finetune.strategy): full, linear_probe, top_k, "
-        "gradual, discriminative, lora, adapter, l2sp",
+        "--strategy", help=f"fine-tuning strategy (overrides finetune.strategy): {STRATEGY_NAMES}"
     )
     parser.add_argument(
         "--resume",
         help="continue a fine-tuned run folder on the config's (new) data (finetune.resume)",
     )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing run folder at --out"
+    )
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     add_override_argument(parser, "model.hidden_units=32")
     add_data_dir_argument(parser)
     parser.set_defaults(handler=run)
@@ -57,25 +68,16 @@ def collect_overrides(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tfgraphtune.training.config import ConfigError, load_config
-    from tfgraphtune.training.runner import train
+    from tfgraphtune.training.config import load_config
+    from tfgraphtune.training.train import train
 
-    try:
-        config = load_config(args.config, collect_overrides(args))
-        finetune = config["finetune"]
-        if finetune["backbone"] or finetune["resume"] or finetune["strategy"] != "full":
-            if config["task"] != "node_classification":
-                raise ConfigError(
-                    f"--backbone/--strategy/--resume support task node_classification; the "
-                    f"config's task is {config['task']!r}."
-                )
-            from tfgraphtune.finetune.runner import finetune_node_classification
-
-            metrics = finetune_node_classification(config)
-        else:
-            metrics = train(config)
-    except (ConfigError, ValueError, FileNotFoundError) as err:
-        raise UserError(str(err)) from None
-    print(json.dumps(metrics, indent=2))
-    print(f"run folder: {config['out']}")
+    config = load_config(args.config, collect_overrides(args))
+    result = train(config, overwrite=args.overwrite)
+    for note in result.metrics.get("notes", []):
+        print(f"note: {note}")
+    if args.json:
+        print(json.dumps(result.metrics, indent=2, default=str))
+    else:
+        print_summary(result.metrics)
+    print(f"run folder: {result.run_dir}")
     return 0

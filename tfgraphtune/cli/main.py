@@ -15,7 +15,16 @@ import sys
 from tfgraphtune.cli.errors import UserError
 
 # Subcommand modules, in the order `--help` lists them.
-_SUBCOMMANDS = ("datasets", "validate", "pretrain", "finetune", "evaluate", "tune", "export")
+_SUBCOMMANDS = (
+    "run",
+    "datasets",
+    "validate",
+    "pretrain",
+    "finetune",
+    "evaluate",
+    "tune",
+    "export",
+)
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
@@ -99,15 +108,35 @@ def config_overrides(args: argparse.Namespace, shortcuts: dict[str, str | None])
     return pairs + list(args.overrides)
 
 
+def print_summary(metrics: dict) -> None:
+    """A short table of the per-split metrics (the full JSON stays in the run folder)."""
+    splits = [s for s in ("train", "validation", "test") if isinstance(metrics.get(s), dict)]
+    if not splits:
+        return
+    names = list(dict.fromkeys(name for s in splits for name in metrics[s]))
+    width = max(len(name) for name in names)
+    print(f"{'metric'.ljust(width)}  " + "  ".join(s.rjust(10) for s in splits))
+    for name in names:
+        cells = []
+        for split in splits:
+            value = metrics[split].get(name)
+            cells.append(("-" if value is None else f"{value:.4f}").rjust(10))
+        print(f"{name.ljust(width)}  " + "  ".join(cells))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Runs the command line; returns the exit code."""
+    """Runs the command line; returns the exit code.
+
+    Parsing needs no TensorFlow (``--help`` stays fast); a command imports it when it runs.
+    """
+    args = build_parser().parse_args(argv)
     _import_tensorflow_quietly()
     from tfgraphtune.data.errors import ValidationError
+    from tfgraphtune.training.config import ConfigError
 
-    args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or EXIT_OK)
-    except (UserError, ValidationError) as err:
+    except (UserError, ValidationError, ConfigError) as err:
         print(f"tfgraphtune {args.command}: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
 

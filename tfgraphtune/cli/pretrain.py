@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from tfgraphtune.cli.errors import UserError
 from tfgraphtune.cli.main import add_data_dir_argument, add_override_argument, config_overrides
 
 
@@ -22,6 +21,9 @@ def register(subparsers) -> None:
     parser.add_argument("--epochs", type=int, help="overrides pretrain.epochs")
     parser.add_argument("--seed", type=int, help="overrides train.seed")
     parser.add_argument("--out", help="checkpoint folder to write (overrides out)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing checkpoint at --out"
+    )
     add_override_argument(parser, "pretrain.mask_rate=0.75")
     add_data_dir_argument(parser)
     parser.set_defaults(handler=run)
@@ -29,7 +31,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tfgraphtune.pretrain.runner import pretrain
-    from tfgraphtune.training.config import ConfigError, load_config
+    from tfgraphtune.training.config import load_config
 
     overrides = config_overrides(
         args,
@@ -42,11 +44,8 @@ def run(args: argparse.Namespace) -> int:
             "data.data_dir": args.data_dir,
         },
     )
-    try:
-        config = load_config(args.config, overrides)
-        _, metadata = pretrain(config)
-    except (ConfigError, ValueError) as err:
-        raise UserError(str(err)) from None
+    config = load_config(args.config, overrides)
+    _, metadata = pretrain(config, overwrite=args.overwrite)
     print(json.dumps(metadata, indent=2, default=str))
     print(f"backbone checkpoint: {config['out']}")
     return 0

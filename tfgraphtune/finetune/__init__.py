@@ -4,7 +4,6 @@ from tfgraphtune.finetune.l2sp import add_l2sp_loss
 from tfgraphtune.finetune.lora import merge_lora
 from tfgraphtune.finetune.multi_optimizer import DiscriminativeOptimizer, layerwise_multipliers
 from tfgraphtune.finetune.report import before_after, strategy_table, to_markdown
-from tfgraphtune.finetune.runner import finetune_node_classification
 from tfgraphtune.finetune.strategies import (
     STRATEGIES,
     FineTuneStrategy,
@@ -20,7 +19,6 @@ __all__ = [
     "GradualUnfreezing",
     "add_l2sp_loss",
     "before_after",
-    "finetune_node_classification",
     "get_strategy",
     "layerwise_multipliers",
     "merge_lora",

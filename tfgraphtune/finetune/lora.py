@@ -18,7 +18,7 @@ def merge_lora(backbone: Backbone, graph) -> Backbone:
     Raises:
       ValueError: The backbone has no LoRA layers.
     """
-    from tfgraphtune.pretrain.checkpoint import _copy_layer_weights
+    from tfgraphtune.models.checkpoint import _copy_layer_weights
 
     if not backbone.lora_rank:
         raise ValueError("the backbone has no LoRA layers (lora_rank=0); nothing to merge.")

@@ -93,7 +93,8 @@ class DiscriminativeOptimizer(tf.keras.optimizers.Optimizer):
         self.multipliers = pairs
         self.default_multiplier = float(default_multiplier)
         factors = sorted({float(f) for _, f in pairs} | {self.default_multiplier})
-        self._group_optimizers = {f: _scaled_copy(optimizer, f) for f in factors}
+        # String keys: checkpoints (run folders, backups) track the groups' slots by key.
+        self._group_optimizers = {repr(f): _scaled_copy(optimizer, f) for f in factors}
         self._learning_rate = self._build_learning_rate(optimizer._learning_rate)
 
     def multiplier_of(self, variable: tf.Variable) -> float:
@@ -115,7 +116,7 @@ class DiscriminativeOptimizer(tf.keras.optimizers.Optimizer):
     def build(self, var_list):
         super().build(var_list)
         for factor, group in self._groups([(v,) for v in var_list]).items():
-            self._group_optimizers[factor].build([v for (v,) in group])
+            self._group_optimizers[repr(factor)].build([v for (v,) in group])
 
     def apply_gradients(
         self, grads_and_vars, name=None, skip_gradients_aggregation=False, **kwargs
@@ -124,7 +125,7 @@ class DiscriminativeOptimizer(tf.keras.optimizers.Optimizer):
         for factor, group in self._groups(grads_and_vars).items():
             if factor == 0.0:
                 continue  # A zero rate freezes the group; skip its (momentum) state.
-            self._group_optimizers[factor].apply_gradients(
+            self._group_optimizers[repr(factor)].apply_gradients(
                 group, skip_gradients_aggregation=skip_gradients_aggregation
             )
         return self.iterations.assign_add(1)

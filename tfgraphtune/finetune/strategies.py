@@ -1,9 +1,13 @@
 """Fine-tuning strategies: which parts of a pre-trained backbone move, and how fast.
 
-A strategy is chosen by name and works with any head: it only touches ``model.backbone``
-(the head always trains). Some strategies change the backbone's structure (LoRA, adapters:
-`backbone_overrides` go to `Backbone.from_pretrained`), some its trainability (`apply`),
-some the optimizer (`wrap_optimizer`) or add callbacks / losses.
+A strategy is a transform of any task's model, written once: it only touches
+``model.backbone`` (the head always trains). The one training path applies it in three
+steps, for every task kind:
+
+1. `transform_backbone`: the structure (LoRA factors on the GCN kernels, adapters after
+   each level), with the pre-trained weights copied in;
+2. `apply`: trainability, extra losses (L2-SP), callbacks (gradual unfreezing);
+3. `wrap_optimizer`: per-layer learning rates (discriminative).
 """
 
 from __future__ import annotations
@@ -69,6 +73,50 @@ class FineTuneStrategy:
                 f"Received an invalid value for top_k, expected an integer >= 0. Received: "
                 f"top_k={self.top_k!r}"
             )
+
+    @classmethod
+    def from_config(cls, config: dict) -> FineTuneStrategy:
+        """The strategy of a config's ``finetune`` section."""
+        fields = {field.name for field in dataclasses.fields(cls)} - {"name"}
+        finetune = config["finetune"]
+        return cls(name=finetune["strategy"], **{k: finetune[k] for k in fields if k in finetune})
+
+    def check(self, backbone_config: dict) -> list[str]:
+        """Problems applying this strategy to a backbone of that config (empty if none)."""
+        if self.name == "lora" and backbone_config.get("conv") != "gcn":
+            return [
+                f"config key 'finetune.strategy' is 'lora', which wraps GCN kernels, but the "
+                f"backbone's conv is {backbone_config.get('conv')!r}; use strategy 'adapter' "
+                "or a GCN backbone"
+            ]
+        return []
+
+    def transform_backbone(self, backbone, graph, *, pretrained: bool):
+        """The backbone with this strategy's structure (LoRA/adapters), weights copied in.
+
+        Args:
+          backbone: A built `Backbone`.
+          graph: A graph the backbone accepts (builds the new layers).
+          pretrained: Whether `backbone` holds pre-trained weights (PiSSA then starts the
+            LoRA factors from the kernels' top singular vectors).
+
+        Returns:
+          `backbone` itself when nothing changes, else a new built `Backbone`.
+        """
+        from tfgraphtune.models.backbone import Backbone
+        from tfgraphtune.models.checkpoint import transfer_weights
+
+        config = backbone.get_config()
+        changes = {k: v for k, v in self.backbone_overrides().items() if config.get(k) != v}
+        if not changes:
+            return backbone
+        new = Backbone.from_config({**config, **changes})
+        new(graph, training=False)
+        transfer_weights(backbone, new)
+        if new.lora_rank and not backbone.lora_rank and pretrained:
+            for layer in new.conv_layers:
+                layer.initialize_from_kernel()
+        return new
 
     def backbone_overrides(self) -> dict[str, Any]:
         """Backbone options this strategy needs (for `Backbone.from_pretrained`)."""

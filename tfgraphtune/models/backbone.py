@@ -276,8 +276,8 @@ class Backbone(tf.keras.Model):
         return cls(**config)
 
     def save_pretrained(self, path, *, schema, metadata: dict | None = None):
-        """Writes a pre-trained backbone checkpoint (see `tfgraphtune.pretrain.checkpoint`)."""
-        from tfgraphtune.pretrain.checkpoint import save_pretrained
+        """Writes a pre-trained backbone checkpoint (see `tfgraphtune.models.checkpoint`)."""
+        from tfgraphtune.models.checkpoint import save_pretrained
 
         return save_pretrained(self, path, schema=schema, metadata=metadata)
 
@@ -292,6 +292,6 @@ class Backbone(tf.keras.Model):
           **overrides: Backbone options to change, e.g. ``dropout=0.5``, ``lora_rank=8``,
             ``adapter_units=32`` (the pre-trained weights are copied into the new layers).
         """
-        from tfgraphtune.pretrain.checkpoint import load_pretrained
+        from tfgraphtune.models.checkpoint import load_pretrained
 
         return load_pretrained(path, schema=schema, **overrides)

@@ -6,15 +6,15 @@ many) train it, and ``backbone.save_pretrained(path, schema=...)`` writes the ch
 that `Backbone.from_pretrained` reads.
 """
 
-from tfgraphtune.pretrain.attr_mask import AttributeMasking
-from tfgraphtune.pretrain.augment import drop_nodes, mask_features, perturb_edges
-from tfgraphtune.pretrain.base import PretrainModel, graph_data
-from tfgraphtune.pretrain.checkpoint import (
+from tfgraphtune.models.checkpoint import (
     SchemaMismatchError,
     check_schema_compatible,
     read_pretrained,
     save_pretrained,
 )
+from tfgraphtune.pretrain.attr_mask import AttributeMasking
+from tfgraphtune.pretrain.augment import drop_nodes, mask_features, perturb_edges
+from tfgraphtune.pretrain.base import PretrainModel, graph_data
 from tfgraphtune.pretrain.dgi import DeepGraphInfomax
 from tfgraphtune.pretrain.gae import GraphAutoEncoder
 from tfgraphtune.pretrain.graph_contrastive import GraphContrastive

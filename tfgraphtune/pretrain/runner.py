@@ -6,11 +6,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from tfgraphtune.models.backbone import Backbone
+from tfgraphtune.models.checkpoint import save_pretrained
 from tfgraphtune.pretrain.base import PretrainModel, graph_data
-from tfgraphtune.pretrain.checkpoint import save_pretrained
 from tfgraphtune.training.optimizers import make_schedule
 
 NODE_METHODS = ("dgi", "graphmae", "gae")
@@ -65,46 +66,107 @@ def build_objective(method: str, backbone: Backbone, options: dict[str, Any]) ->
 
 
 def pretrain_data(config: dict):
-    """``(schema, backbone, data set for fit, steps per epoch, graph or None)`` of a config."""
-    from tfgraphtune.training import node_runner
+    """``(schema, backbone, data set for fit, steps per epoch, preprocessing)`` of a config.
+
+    Node methods read one graph, graph methods many (any source: a known data set, tables,
+    TFRecord; labels are not needed). The feature normalization is fitted on every node:
+    pre-training has no held-out rows.
+    """
+    from tfgraphtune.data import sources
+    from tfgraphtune.data.preprocessing import Preprocessing
+    from tfgraphtune.layers.propagation import precompute_gcn_normalization
+    from tfgraphtune.training.backbones import backbone_options
 
     method = config["pretrain"]["method"]
     if method not in METHODS:
         build_objective(method, None, config["pretrain"])  # Raises the message.
-    if method in NODE_METHODS:
-        dataset, graph = node_runner.prepare_node_data(config)
-        backbone = node_runner.build_backbone(
-            config["model"],
-            node_set=dataset.node_set,
-            feature=dataset.feature,
-            edge_set=dataset.edge_set,
-        )
-        return dataset.schema, backbone, graph_data(graph), 1, graph
-    from tfgraphtune.data.datasets.registry import load_dataset
-    from tfgraphtune.pretrain.graph_data import batched_graphs
-
     data = config["data"]
-    dataset = load_dataset(data["dataset"], data["data_dir"])
-    backbone = node_runner.build_backbone(
-        config["model"],
+    if method in NODE_METHODS:
+        dataset = sources.load_node_data(data, labelled=False, split=False)
+        raw = dataset.graph.node_sets[dataset.node_set][dataset.feature].numpy()
+        graphs = None
+    else:
+        dataset = sources.load_graph_data(data, labelled=False)
+        graphs = dataset.graphs
+        raw = np.concatenate(
+            [g.node_sets[dataset.node_set][dataset.feature].numpy() for g in graphs]
+        )
+    preprocessing = Preprocessing.fit(
+        data["normalize_features"],
+        raw,
+        edge_cleaning=sources.cleaning_steps(data),
+        fitted_on=f"all {len(raw)} nodes (pre-training)",
+    )
+    backbone = Backbone(
         node_set=dataset.node_set,
         feature=dataset.feature,
         edge_set=dataset.edge_set,
+        **backbone_options(config["model"]),
     )
+    if graphs is None:
+        graph = preprocessing.apply(dataset.graph, dataset.node_set, dataset.feature)
+        if config["model"]["conv"] == "gcn":
+            # The graph is fixed: compute D^-1/2 (A+I) D^-1/2 once, not every step.
+            graph = precompute_gcn_normalization(graph, dataset.edge_set)
+        return dataset.schema, backbone, graph_data(graph), 1, preprocessing
+    from tfgraphtune.pretrain.graph_data import batched_graphs
+
+    if preprocessing.feature_normalization:
+        graphs = [preprocessing.apply(g, dataset.node_set, dataset.feature) for g in graphs]
     batch_size = int(config["train"]["batch_size"])
-    steps = -(-len(dataset.graphs) // batch_size)
-    return dataset.schema, backbone, batched_graphs(dataset.graphs, batch_size), steps, None
+    steps = -(-len(graphs) // batch_size)
+    return dataset.schema, backbone, batched_graphs(graphs, batch_size), steps, preprocessing
 
 
-def pretrain(config: dict, *, out: str | Path | None = None, save: bool = True):
+def pretrain(
+    config: dict, *, out: str | Path | None = None, save: bool = True, overwrite: bool = False
+):
     """Pre-trains the config's backbone with ``pretrain.method``; writes the checkpoint.
+
+    The checkpoint folder is written atomically (a killed run leaves no half checkpoint),
+    and an existing one is replaced only with `overwrite`.
 
     Returns:
       ``(backbone, metadata)``; the checkpoint goes to `out` (default ``config["out"]``).
+
+    Raises:
+      ConfigError: Invalid settings.
+      ValidationError: Bad data, or an output folder that cannot be written.
     """
+    from tfgraphtune.training.config import check_config
+    from tfgraphtune.training.staging import StagedFolder
+
+    check_config(config)
+    staged = (
+        StagedFolder(
+            out or config["out"],
+            overwrite=overwrite,
+            what="pre-trained backbone checkpoint",
+            marker="backbone.json",
+        )
+        if save
+        else None
+    )
+    try:
+        backbone, metadata = _pretrain(config)
+        if staged is not None:
+            save_pretrained(
+                backbone, staged.path, schema=metadata.pop("_schema"), metadata=metadata
+            )
+            staged.commit()
+        else:
+            metadata.pop("_schema")
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
+    return backbone, metadata
+
+
+def _pretrain(config: dict):
     tf.keras.utils.set_random_seed(int(config["train"]["seed"]))
     options = config["pretrain"]
-    schema, backbone, data, steps, _ = pretrain_data(config)
+    schema, backbone, data, steps, preprocessing = pretrain_data(config)
     model = build_objective(options["method"], backbone, options)
     learning_rate = make_schedule(
         float(options["learning_rate"]),
@@ -132,13 +194,13 @@ def pretrain(config: dict, *, out: str | Path | None = None, save: bool = True):
         "method": options["method"],
         "dataset": config["data"]["dataset"],
         "normalize_features": config["data"]["normalize_features"],
+        "preprocessing": preprocessing.to_json(),
         "pretrain": dict(options),
         "epochs": int(options["epochs"]),
         "epochs_run": len(history.history["loss"]),
         "final_loss": float(history.history["loss"][-1]),
         "pretrain_time_s": time.perf_counter() - start,
         "seed": int(config["train"]["seed"]),
+        "_schema": schema,
     }
-    if save:
-        save_pretrained(backbone, out or config["out"], schema=schema, metadata=metadata)
     return backbone, metadata

@@ -169,9 +169,8 @@ class MagnitudePruning(tf.keras.callbacks.Callback):
       min_elements: Kernels with fewer entries are left dense.
 
     Example:
-      >>> from tfgraphtune.training import node_runner
-      >>> node_runner.train_node_classification(
-      ...     config, model_hook=lambda model: [MagnitudePruning(0.8, end_step=100)])
+      >>> from tfgraphtune import train
+      >>> train(config, callbacks=[MagnitudePruning(0.8, end_step=100)])
     """
 
     def __init__(

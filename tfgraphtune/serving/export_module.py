@@ -1,9 +1,13 @@
-"""The exported serving module: a `tf.Module` holding the weights and two signatures.
+"""The exported serving module: a `tf.Module` holding the weights and the signatures.
 
 What TF Serving loads is a bare `tf.Module` (not the Keras model): its variables plus
 `tf.function`s traced from the Keras model, so the SavedModel holds only core TensorFlow
 ops (TF-GNN's parsing is built of ``tf.io`` and ragged ops; the GCN aggregation is TF's CSR
 sparse-matrix ops) and loads with TensorFlow alone.
+
+Requests carry raw features: the training run's preprocessing (feature normalization
+with its training statistics, and the edge cleaning its tables went through) is part of
+the exported graph, so a request goes through exactly what training data went through.
 
 Signatures (each request row is one graph):
 
@@ -14,78 +18,41 @@ Signatures (each request row is one graph):
   the examples (labels, say) are ignored.
 
 ``predict_dense`` (for TF Serving's JSON REST API)
-  ``node_features`` ``[B, N, F]`` float32, ``source`` and ``target`` ``[B, E]`` int64 node
-  indices local to each graph, ``num_nodes`` and ``num_edges`` ``[B]`` int64 (rows past
-  them are padding). One graph is ``B = 1``. The explicit counts make the signature safe
-  under TF Serving's server-side batching with ``pad_variable_length_inputs``.
+  ``node_features`` ``[B, N, F]``, ``source`` and ``target`` ``[B, E]`` int64 node indices
+  local to each graph, ``num_nodes`` and ``num_edges`` ``[B]`` int64 (rows past them are
+  padding). One graph is ``B = 1``. The explicit counts make the signature safe under TF
+  Serving's server-side batching with ``pad_variable_length_inputs``.
 
-Outputs (see `tfgraphtune.serving.tasks`) and ``num_nodes`` ``[B]``:
+``score_pairs`` and ``score_pairs_dense`` (tasks that score node pairs: link prediction)
+  The inputs above plus ``pairs`` ``[B, P, 2]`` int64 node indices local to each graph and
+  ``num_pairs`` ``[B]``; outputs ``logits`` and ``probabilities`` ``[B, P]``.
 
-- a node task (``node_classification``): one row per node, padded to the largest request
-  graph: ``logits``, ``probabilities`` ``[B, N, C]``, ``class_ids`` ``[B, N]`` (padded rows
-  hold 0 and class id -1), ``embeddings`` ``[B, N, H]``;
-- a graph task (``graph_classification``): one row per request graph: ``logits``,
-  ``probabilities`` ``[B, C]``, ``class_ids`` ``[B]``, ``embeddings`` ``[B, D]`` (the pooled
-  readout the head sees).
+Outputs (the task's `serving_outputs`) and ``num_nodes`` ``[B]``: a task with rows
+``"nodes"`` answers one row per node, padded to the largest request graph (padded rows
+hold 0, class id -1); a task with rows ``"graphs"`` one row per request graph.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import types
-from collections.abc import Callable
 
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
+from tfgraphtune.data.preprocessing import Preprocessing
 from tfgraphtune.serving import guards
 from tfgraphtune.serving.compression import QuantizedWeights
-from tfgraphtune.serving.tasks import (  # noqa: F401  (re-exported)
-    PAD_VALUES,
-    SERVING_TASKS,
-    node_classification_outputs,
-    serving_task,
-)
+from tfgraphtune.serving.serving_input import ServingInput  # noqa: F401  (re-exported)
 
 SERVING_DEFAULT = "serving_default"
 DENSE_SIGNATURE = "predict_dense"
+PAIRS_SIGNATURE = "score_pairs"
+PAIRS_DENSE_SIGNATURE = "score_pairs_dense"
 EXAMPLES_INPUT = "examples"
 DENSE_INPUTS = ("node_features", "source", "target", "num_nodes", "num_edges")
-
-
-@dataclasses.dataclass(frozen=True)
-class ServingInput:
-    """What a request carries: one node set with one feature and one edge set within it.
-
-    Attributes:
-      node_set: The node set the model reads (and predicts for, in node tasks).
-      feature: Its input feature, ``[num_features]`` per node.
-      edge_set: The edge set between those nodes.
-      num_features: Width of the feature.
-      dtype: The feature's dtype in the examples (``"float32"`` or ``"int64"``).
-    """
-
-    node_set: str
-    feature: str
-    edge_set: str
-    num_features: int
-    dtype: str = "float32"
-
-    def schema(self) -> tfgnn.GraphSchema:
-        """The GraphSchema of a request graph (only what the model reads)."""
-        schema = tfgnn.GraphSchema()
-        feature = schema.node_sets[self.node_set].features[self.feature]
-        feature.dtype = tf.as_dtype(self.dtype).as_datatype_enum
-        feature.shape.dim.add().size = self.num_features
-        schema.edge_sets[self.edge_set].source = self.node_set
-        schema.edge_sets[self.edge_set].target = self.node_set
-        return schema
-
-    def graph_spec(self) -> tfgnn.GraphTensorSpec:
-        return tfgnn.create_graph_spec_from_schema_pb(self.schema())
-
-    def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+PAIR_INPUTS = ("pairs", "num_pairs")
+# What padded rows of a "nodes" task hold, per output (0 for the others).
+PAD_VALUES = {"class_ids": -1}
 
 
 def _pad_rows(values: tf.Tensor, row_lengths: tf.Tensor, pad_value) -> tf.Tensor:
@@ -98,6 +65,15 @@ def _exclusive_cumsum(counts: tf.Tensor) -> tf.Tensor:
     return tf.cumsum(counts, exclusive=True)
 
 
+def serving_signatures(task) -> dict[str, list[str]]:
+    """Signature name -> input names of a task's export."""
+    signatures = {SERVING_DEFAULT: [EXAMPLES_INPUT], DENSE_SIGNATURE: list(DENSE_INPUTS)}
+    if task.scores_pairs:
+        signatures[PAIRS_SIGNATURE] = [EXAMPLES_INPUT, *PAIR_INPUTS]
+        signatures[PAIRS_DENSE_SIGNATURE] = [*DENSE_INPUTS, *PAIR_INPUTS]
+    return signatures
+
+
 class GraphServingModule(tf.Module):
     """The object `tf.saved_model.save` writes for TF Serving.
 
@@ -105,13 +81,12 @@ class GraphServingModule(tf.Module):
       model: The trained Keras model (its variables are captured; the model itself is not
         saved, so loading needs no Keras classes).
       serving_input: What requests carry.
-      task: A key of `SERVING_TASKS` (``"node_classification"``, ``"graph_classification"``).
+      task: The model's `tfgraphtune.tasks.Task` (or its name): its serving outputs and
+        their rows.
       limits: Largest graph per request row.
-      preprocess: In-graph feature preprocessing (the training-time normalization).
+      preprocessing: The training run's `Preprocessing` (feature normalization and edge
+        cleaning), applied to every request; None for raw inputs.
       weights: How the variables are stored (`QuantizedWeights`); default float32.
-
-    Raises:
-      ValueError: `task` cannot be exported (the message lists the tasks that can).
     """
 
     def __init__(
@@ -119,17 +94,21 @@ class GraphServingModule(tf.Module):
         model: tf.keras.Model,
         *,
         serving_input: ServingInput,
-        task: str = "node_classification",
+        task="node_classification",
         limits: guards.ServingLimits | None = None,
-        preprocess: Callable[[tf.Tensor], tf.Tensor] | None = None,
+        preprocessing: Preprocessing | None = None,
         weights: QuantizedWeights | None = None,
     ):
         super().__init__(name="graph_serving")
-        serving = serving_task(task)
+        if isinstance(task, str):
+            from tfgraphtune.tasks import get_task
+
+            task = get_task(task)
+        self.task_name = task.name
         limits = limits or guards.ServingLimits()
         weights = weights or QuantizedWeights(model.variables)
-        preprocess = preprocess or (lambda values: values)
-        # The request graph without its feature (parsed separately, see serve_examples).
+        preprocessing = preprocessing or Preprocessing()
+        # The request graph without its feature (parsed separately, see parse_examples).
         structure = serving_input.schema()
         del structure.node_sets[serving_input.node_set].features[serving_input.feature]
         structure_spec = tfgnn.create_graph_spec_from_schema_pb(structure)
@@ -143,17 +122,18 @@ class GraphServingModule(tf.Module):
         # Tracked: these are the SavedModel's variables.
         self.stored_weights = list(weights.stored)
 
-        def run_model(features, node_counts, source, target, edge_counts):
-            """Checks the merged graph, runs the model, pads outputs per request row."""
+        def merged_graph(features, node_counts, source, target, edge_counts):
+            """Checks the merged request, applies the preprocessing, builds the graph."""
             node_counts = tf.cast(node_counts, tf.int64)
             edge_counts = tf.cast(edge_counts, tf.int64)
-            num_rows = tf.shape(node_counts, out_type=tf.int64)[0]
-            edge_row = tf.repeat(tf.range(num_rows), edge_counts)
-            offsets = _exclusive_cumsum(node_counts)
             size_checks = guards.check_sizes(
                 node_counts, edge_counts, limits, node_set=ns, edge_set=es
             )
+            # Nothing sized by the request's counts is allocated before they are checked.
             with tf.control_dependencies(size_checks):
+                num_rows = tf.shape(node_counts, out_type=tf.int64)[0]
+                edge_row = tf.repeat(tf.range(num_rows), edge_counts)
+                offsets = _exclusive_cumsum(node_counts)
                 index_checks = [
                     *guards.check_edge_indices(
                         source, edge_row, offsets, node_counts, edge_set=es, endpoint="source"
@@ -168,25 +148,36 @@ class GraphServingModule(tf.Module):
                 features = tf.identity(features)
                 source = tf.identity(source)
                 target = tf.identity(target)
-                checked_node_counts = tf.identity(node_counts)
-                checked_edge_counts = tf.identity(edge_counts)
-            features = preprocess(tf.cast(features, tf.float32))
-            graph = tfgnn.GraphTensor.from_pieces(
+                node_counts = tf.identity(node_counts)
+                edge_counts = tf.identity(edge_counts)
+            features = preprocessing.normalize(tf.cast(features, tf.float32))
+            if preprocessing.edge_cleaning:
+                total = tf.reduce_sum(node_counts)
+                source, target = preprocessing.clean_request_edges(source, target, total)
+                row_of_edge = tf.searchsorted(tf.cumsum(node_counts), source, side="right")
+                rows = tf.cast(num_rows, tf.int32)
+                edge_counts = tf.math.bincount(
+                    tf.cast(row_of_edge, tf.int32), minlength=rows, maxlength=rows, dtype=tf.int64
+                )
+            return tfgnn.GraphTensor.from_pieces(
                 node_sets={
-                    ns: tfgnn.NodeSet.from_fields(
-                        sizes=checked_node_counts, features={feat: features}
-                    )
+                    ns: tfgnn.NodeSet.from_fields(sizes=node_counts, features={feat: features})
                 },
                 edge_sets={
                     es: tfgnn.EdgeSet.from_fields(
-                        sizes=checked_edge_counts,
+                        sizes=edge_counts,
                         adjacency=tfgnn.Adjacency.from_indices((ns, source), (ns, target)),
                     )
                 },
             )
+
+        def run_model(features, node_counts, source, target, edge_counts):
+            """The task's outputs, padded per request row for node tasks."""
+            graph = merged_graph(features, node_counts, source, target, edge_counts)
+            node_counts = tf.cast(node_counts, tf.int64)
             with weights.substituted(model):
-                outputs = dict(serving.outputs(model, graph))
-            if serving.rows == "nodes":
+                outputs = dict(task.serving_outputs(model, graph))
+            if task.rows == "nodes":
                 outputs = {
                     name: _pad_rows(value, node_counts, PAD_VALUES.get(name, 0))
                     for name, value in outputs.items()
@@ -195,11 +186,48 @@ class GraphServingModule(tf.Module):
             outputs["num_nodes"] = node_counts
             return outputs
 
-        @tf.function(
-            input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)],
-            autograph=False,
-        )
-        def serve_examples(examples):
+        def run_pairs(features, node_counts, source, target, edge_counts, pairs, num_pairs):
+            """Scores node pairs of each request graph: ``[B, P]`` outputs."""
+            node_counts = tf.cast(node_counts, tf.int64)
+            num_pairs = tf.cast(num_pairs, tf.int64)
+            pairs = tf.cast(pairs, tf.int64)
+            checks = [
+                *guards.check_same_rows({"pairs": pairs, "num_pairs": num_pairs}),
+                *guards.check_padded_counts(
+                    num_pairs, tf.shape(pairs)[1], what="pairs", input_name="num_pairs"
+                ),
+                tf.debugging.assert_less_equal(
+                    tf.shape(pairs, out_type=tf.int64)[1],
+                    tf.constant(limits.max_edges, tf.int64),
+                    message=f"too many pairs: more than the exported maximum of "
+                    f"{limits.max_edges} per graph; split the request",
+                ),
+            ]
+            with tf.control_dependencies(checks):
+                pair_mask = tf.sequence_mask(num_pairs, tf.shape(pairs)[1])
+                local = tf.boolean_mask(pairs, pair_mask)
+                pair_row = tf.repeat(tf.range(tf.size(num_pairs, out_type=tf.int64)), num_pairs)
+                sizes = tf.gather(node_counts, pair_row)[:, None]
+            range_checks = [
+                tf.debugging.assert_non_negative(
+                    local, message="pair index out of range: a negative node index"
+                ),
+                tf.debugging.assert_less(
+                    local,
+                    sizes,
+                    message="pair index out of range: not below the number of nodes of its graph",
+                ),
+            ]
+            with tf.control_dependencies(range_checks):
+                merged = local + tf.gather(_exclusive_cumsum(node_counts), pair_row)[:, None]
+            graph = merged_graph(features, node_counts, source, target, edge_counts)
+            with weights.substituted(model):
+                outputs = dict(task.pair_scores(model, graph, merged))
+            outputs = {name: _pad_rows(value, num_pairs, 0) for name, value in outputs.items()}
+            outputs["num_pairs"] = num_pairs
+            return outputs
+
+        def parse_examples(examples):
             # TF-GNN parses sizes and adjacency; the feature is parsed flat here, so a wrong
             # width is reported as such (TF-GNN's parsing would fail in a reshape). The
             # graphs are merged here too, after the counts are checked.
@@ -230,19 +258,9 @@ class GraphServingModule(tf.Module):
                 target = tf.cast(target.values, tf.int64) + tf.gather(
                     offsets, target.value_rowids()
                 )
-            return run_model(features, node_counts, source, target, edge_counts)
+            return features, node_counts, source, target, edge_counts
 
-        @tf.function(
-            input_signature=[
-                tf.TensorSpec([None, None, num_features], feature_dtype, name="node_features"),
-                tf.TensorSpec([None, None], tf.int64, name="source"),
-                tf.TensorSpec([None, None], tf.int64, name="target"),
-                tf.TensorSpec([None], tf.int64, name="num_nodes"),
-                tf.TensorSpec([None], tf.int64, name="num_edges"),
-            ],
-            autograph=False,
-        )
-        def serve_dense(node_features, source, target, num_nodes, num_edges):
+        def merge_dense(node_features, source, target, num_nodes, num_edges):
             shape_checks = guards.check_same_rows(
                 {
                     "node_features": node_features,
@@ -277,30 +295,84 @@ class GraphServingModule(tf.Module):
                 node_mask = tf.sequence_mask(num_nodes, tf.shape(node_features)[1])
                 edge_mask = tf.sequence_mask(num_edges, tf.shape(source)[1])
             features = tf.boolean_mask(node_features, node_mask)
-            offsets = _exclusive_cumsum(num_nodes)
+            shift = _exclusive_cumsum(num_nodes)[:, None]
             # Local indices -> indices into the merged node rows.
-            shift = offsets[:, None]
             source = tf.boolean_mask(source + shift, edge_mask)
             target = tf.boolean_mask(target + shift, edge_mask)
-            return run_model(features, num_nodes, source, target, num_edges)
+            return features, num_nodes, source, target, num_edges
+
+        # The model runs inside one traced function that every signature calls: traced
+        # once, stored once, whatever the request format.
+        merged_specs = [
+            tf.TensorSpec([None, num_features], tf.float32),
+            *(tf.TensorSpec([None], tf.int64) for _ in range(4)),
+        ]
+        pair_input_specs = [
+            tf.TensorSpec([None, None, 2], tf.int64),
+            tf.TensorSpec([None], tf.int64),
+        ]
+        run_model_once = tf.function(run_model, input_signature=merged_specs, autograph=False)
+        run_pairs_once = tf.function(
+            run_pairs, input_signature=merged_specs + pair_input_specs, autograph=False
+        )
+
+        def as_merged(features, node_counts, source, target, edge_counts):
+            return (
+                tf.cast(features, tf.float32),
+                *(tf.cast(x, tf.int64) for x in (node_counts, source, target, edge_counts)),
+            )
+
+        examples_spec = tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)
+        dense_specs = [
+            tf.TensorSpec([None, None, num_features], feature_dtype, name="node_features"),
+            tf.TensorSpec([None, None], tf.int64, name="source"),
+            tf.TensorSpec([None, None], tf.int64, name="target"),
+            tf.TensorSpec([None], tf.int64, name="num_nodes"),
+            tf.TensorSpec([None], tf.int64, name="num_edges"),
+        ]
+        pair_specs = [
+            tf.TensorSpec([None, None, 2], tf.int64, name="pairs"),
+            tf.TensorSpec([None], tf.int64, name="num_pairs"),
+        ]
+
+        @tf.function(input_signature=[examples_spec], autograph=False)
+        def serve_examples(examples):
+            return run_model_once(*as_merged(*parse_examples(examples)))
+
+        @tf.function(input_signature=dense_specs, autograph=False)
+        def serve_dense(node_features, source, target, num_nodes, num_edges):
+            merged = merge_dense(node_features, source, target, num_nodes, num_edges)
+            return run_model_once(*as_merged(*merged))
+
+        functions = {SERVING_DEFAULT: serve_examples, DENSE_SIGNATURE: serve_dense}
+        if task.scores_pairs:
+
+            @tf.function(input_signature=[examples_spec, *pair_specs], autograph=False)
+            def score_examples(examples, pairs, num_pairs):
+                return run_pairs_once(*as_merged(*parse_examples(examples)), pairs, num_pairs)
+
+            @tf.function(input_signature=[*dense_specs, *pair_specs], autograph=False)
+            def score_dense(node_features, source, target, num_nodes, num_edges, pairs, num_pairs):
+                merged = merge_dense(node_features, source, target, num_nodes, num_edges)
+                return run_pairs_once(*as_merged(*merged), pairs, num_pairs)
+
+            functions[PAIRS_SIGNATURE] = score_examples
+            functions[PAIRS_DENSE_SIGNATURE] = score_dense
 
         # Held outside the module's tracked attributes: saved once, as the signatures
         # (a tracked tf.function attribute would be traced and stored a second time).
-        self._functions = types.SimpleNamespace(
-            serve_examples=serve_examples, serve_dense=serve_dense
-        )
+        self._functions = types.SimpleNamespace(**functions)
 
     def serve_examples(self, examples) -> dict[str, tf.Tensor]:
         """Runs the ``serving_default`` computation in this process."""
-        return self._functions.serve_examples(examples)
+        return getattr(self._functions, SERVING_DEFAULT)(examples)
 
     def serve_dense(self, node_features, source, target, num_nodes, num_edges):
         """Runs the ``predict_dense`` computation in this process."""
-        return self._functions.serve_dense(node_features, source, target, num_nodes, num_edges)
+        return getattr(self._functions, DENSE_SIGNATURE)(
+            node_features, source, target, num_nodes, num_edges
+        )
 
     def signatures(self) -> dict:
         """Signature name -> concrete function, for `tf.saved_model.save`."""
-        return {
-            SERVING_DEFAULT: self._functions.serve_examples.get_concrete_function(),
-            DENSE_SIGNATURE: self._functions.serve_dense.get_concrete_function(),
-        }
+        return {name: fn.get_concrete_function() for name, fn in vars(self._functions).items()}

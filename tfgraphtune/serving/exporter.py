@@ -26,9 +26,9 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 import tfgraphtune
+from tfgraphtune.data.preprocessing import Preprocessing
 from tfgraphtune.serving import export_module, guards, server_config, warmup
 from tfgraphtune.serving.compression import QuantizedWeights, saved_model_size
-from tfgraphtune.serving.run_loading import load_run
 
 METADATA_FILE = "tfgraphtune_serving.json"
 SCHEMA_FILE = "serving_schema.pbtxt"
@@ -128,22 +128,49 @@ def dense_inputs(graphs) -> dict[str, np.ndarray]:
     }
 
 
-def signatures_doc(task: str) -> str:
+def signatures_doc(task) -> str:
     """The signatures and a task's outputs, as the export's README lists them.
 
     Args:
-      task: A key of `export_module.SERVING_TASKS`.
+      task: A `tfgraphtune.tasks.Task`.
 
     Returns:
       Markdown list items.
     """
-    return (
+    lines = [
         "- `serving_default`: input `examples` [B] serialized tf.Example graphs (TF-GNN "
-        "encoding, `tfgnn.write_example`), one graph per row.\n"
-        "- `predict_dense`: inputs `node_features` [B,N,F] float32, `source`/`target` [B,E] "
-        "int64, `num_nodes`/`num_edges` [B] int64.\n"
-        f"- outputs ({task}): {export_module.serving_task(task).outputs_doc}"
-    )
+        "encoding, `tfgnn.write_example`), one graph per row.",
+        "- `predict_dense`: inputs `node_features` [B,N,F], `source`/`target` [B,E] "
+        "int64, `num_nodes`/`num_edges` [B] int64.",
+    ]
+    if task.scores_pairs:
+        lines.append(
+            "- `score_pairs` / `score_pairs_dense`: the inputs above plus `pairs` [B,P,2] "
+            "int64 (node indices local to each graph) and `num_pairs` [B]; outputs `logits`, "
+            "`probabilities` [B,P]."
+        )
+    lines.append(f"- outputs ({task.name}): {task.serving_outputs_doc}")
+    return "\n".join(lines)
+
+
+def _pair_warmup(task, model_name: str, example: bytes, graph) -> list[bytes]:
+    """Warmup requests of the pair-scoring signatures (one pair of the warmup graph)."""
+    if not task.scores_pairs:
+        return []
+    pairs = {
+        "pairs": np.array([[[0, min(1, len(graph[0]) - 1)]]], np.int64),
+        "num_pairs": np.array([1], np.int64),
+    }
+    return [
+        warmup.encode_predict_request(
+            model_name,
+            export_module.PAIRS_SIGNATURE,
+            {export_module.EXAMPLES_INPUT: np.array([example], dtype=object), **pairs},
+        ),
+        warmup.encode_predict_request(
+            model_name, export_module.PAIRS_DENSE_SIGNATURE, {**dense_inputs([graph]), **pairs}
+        ),
+    ]
 
 
 def export_model(
@@ -151,12 +178,12 @@ def export_model(
     base_dir: str | Path,
     *,
     serving_input: export_module.ServingInput,
-    task: str = "node_classification",
+    task="node_classification",
     model_name: str | None = None,
     version: int | None = None,
     quantize: str = "float32",
     limits: guards.ServingLimits | None = None,
-    preprocess=None,
+    preprocessing: Preprocessing | None = None,
     warmup_graph: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     batching: server_config.BatchingParameters | None = None,
     metadata: dict | None = None,
@@ -164,16 +191,15 @@ def export_model(
     """Writes a built Keras model as the next version under `base_dir`.
 
     Args:
-      model: The trained model (a `NodeModel` for node classification, a `GraphModel` for
-        graph classification).
+      model: The trained model of `task` (`NodeModel`, `GraphModel`, `LinkModel`).
       base_dir: TF Serving's base path (created if missing).
       serving_input: What requests carry.
-      task: A key of `export_module.SERVING_TASKS`.
+      task: A `tfgraphtune.tasks.Task` or a task name (every task kind exports).
       model_name: Name in ``models.config``; default the folder name.
       version: Version number; default one past the newest.
       quantize: ``"float32"``, ``"float16"`` or ``"int8"`` weight storage.
       limits: Largest graph per request row.
-      preprocess: In-graph feature preprocessing.
+      preprocessing: The training run's `Preprocessing`, applied to every request.
       warmup_graph: ``(features, source, target)`` of a small request graph for the warmup
         records; None writes no warmup file.
       batching: Server-side batching parameters for the operator files.
@@ -183,9 +209,13 @@ def export_model(
       An `ExportResult`.
 
     Raises:
-      ValueError: `task` cannot be exported, or an invalid `version`.
+      ValueError: An unknown `task`, or an invalid `version`.
       FileExistsError: `version` already exists.
     """
+    if isinstance(task, str):
+        from tfgraphtune.tasks import get_task
+
+        task = get_task(task)
     base_dir = Path(base_dir)
     model_name = model_name or base_dir.resolve().name
     limits = limits or guards.ServingLimits()
@@ -197,7 +227,7 @@ def export_model(
         serving_input=serving_input,
         task=task,
         limits=limits,
-        preprocess=preprocess,
+        preprocessing=preprocessing,
         weights=weights,
     )
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=base_dir))
@@ -222,20 +252,20 @@ def export_model(
                     warmup.encode_predict_request(
                         model_name, export_module.DENSE_SIGNATURE, dense_inputs([warmup_graph])
                     ),
+                    *_pair_warmup(task, model_name, example, warmup_graph),
                 ],
             )
+        signatures = export_module.serving_signatures(task)
         info = {
-            "task": task,
+            "task": task.name,
             "model_name": model_name,
             "version": version,
             "serving_input": serving_input.to_json(),
             "limits": dataclasses.asdict(limits),
             "quantize": quantize,
             "quantized_variables": weights.quantized_names,
-            "signatures": {
-                export_module.SERVING_DEFAULT: [export_module.EXAMPLES_INPUT],
-                export_module.DENSE_SIGNATURE: list(export_module.DENSE_INPUTS),
-            },
+            "signatures": signatures,
+            "preprocessing": (preprocessing or Preprocessing()).to_json(),
             "tfgraphtune_version": tfgraphtune.__version__,
             "tensorflow_version": tf.__version__,
             **(metadata or {}),
@@ -274,12 +304,11 @@ def export_run(
     model_name: str | None = None,
     batching: server_config.BatchingParameters | None = None,
 ) -> ExportResult:
-    """Exports a run folder written by ``tfgraphtune finetune`` (see `export_model`).
+    """Exports a run folder (see `export_model`), from the folder alone.
 
-    Node and graph classification runs can be exported (`run_loading.RUN_LOADERS`). The
-    served model reads raw features (as in the data set); the run's feature normalization
-    is part of the exported graph. The GCN normalization is computed in the graph for each
-    request.
+    The model, its weights, the preprocessing (feature normalization statistics, edge
+    cleaning) and the warmup request come from the run folder: no data is read. Every task
+    kind exports; requests carry raw features and edges, as the training data had them.
 
     Args:
       run_dir: The run folder.
@@ -294,33 +323,34 @@ def export_run(
       An `ExportResult`.
 
     Raises:
-      FileNotFoundError: Not a run folder.
+      RunFolderError: Not a (complete) run folder.
       FileExistsError: `version` already exists.
-      ValueError: The run's task cannot be exported (the message names the exportable
-        tasks), or an invalid option.
+      ValueError: An invalid option.
 
     Example:
       >>> result = export_run("runs/cora-gcn", "export/cora", quantize="int8")
       >>> result.version_dir
       PosixPath('export/cora/1')
     """
+    from tfgraphtune.training.run_folder import load_run
+
     run = load_run(run_dir)
     return export_model(
         run.model,
         out,
         serving_input=run.serving_input,
-        task=run.config["task"],
+        task=run.task,
         model_name=model_name,
         version=version,
         quantize=quantize,
         limits=limits,
-        preprocess=run.preprocess,
+        preprocessing=run.preprocessing,
         warmup_graph=run.warmup_graph,
         batching=batching,
         metadata={
             "run_dir": str(Path(run_dir).resolve()),
             "dataset": run.config["data"]["dataset"],
-            "num_classes": run.dataset.num_classes,
-            "feature_normalization": run.feature_normalization,
+            "num_outputs": int(run.model.head.units) if hasattr(run.model, "head") else None,
+            "feature_normalization": run.preprocessing.feature_normalization,
         },
     )

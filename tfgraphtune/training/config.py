@@ -10,14 +10,14 @@ from typing import Any
 
 import yaml
 
-TASKS = ("node_classification", "node_regression", "graph_classification", "link_prediction")
 # Mappings whose keys the user names (node/edge set names, conv options): merged as values.
 FREE_FORM_KEYS = ("conv_options", "nodes", "edges")
+STAGES = ("pretrain", "finetune", "evaluate", "export")
 
 DEFAULTS: dict[str, Any] = {
     "task": "node_classification",
     "data": {
-        "dataset": "cora",  # a known data set name, or "tables" (see data.tables)
+        "dataset": "cora",  # a known data set name, "tables" or "tfrecord" (see below)
         "data_dir": None,
         "tables": {  # the user's own node/edge tables (dataset: tables)
             "schema": None,
@@ -25,10 +25,20 @@ DEFAULTS: dict[str, Any] = {
             "edges": {},  # edge set -> CSV/Parquet path with source/target columns
             "node_set": None,
             "feature": "feat",
-            "label": "label",
-            "splits": None,  # CSV/Parquet with columns id, split (train|validation|test)
+            "label": "label",  # node tasks: node column; graph tasks: graph table column
+            "splits": None,  # node tasks: CSV/Parquet with columns id, split
             "cleaning": [],  # e.g. [drop_self_loops, drop_dangling_edges, make_undirected]
             "id_column": "id",
+            "graphs": None,  # graph tasks: CSV/Parquet with graph, label[, split] columns
+            "graph_column": "graph",  # graph tasks: the node table's graph id column
+        },
+        "tfrecord": {  # graphs written by tfgraphtune.data.write_graphs (dataset: tfrecord)
+            "path": None,
+            "schema": None,
+            "node_set": None,
+            "feature": "feat",
+            "label": "label",  # node tasks: node feature; graph tasks: context feature
+            "split_feature": "split",  # node tasks: node feature 0/1/2 = train/val/test
         },
         "normalize_features": "row_sum",  # row_sum | standardize | null
         "folds": 10,  # graph_classification: k-fold cross-validation
@@ -50,10 +60,10 @@ DEFAULTS: dict[str, Any] = {
         "normalization": None,
         "l2": 2.5e-4,
         "conv_options": {},
-        "head": "gcn",
+        "head": None,  # null: the task's default (node tasks gcn, graph tasks mlp)
         "head_dropout": 0.5,
         "head_hidden_units": 64,
-        "readout": "sum",  # graph_classification
+        "readout": "sum",  # graph tasks
         "decoder": "dot",  # link_prediction
     },
     "train": {
@@ -101,6 +111,15 @@ DEFAULTS: dict[str, Any] = {
         "resume": None,  # a fine-tuned run folder to continue from (continual fine-tuning)
     },
     "out": "runs/latest",
+    # `tfgraphtune export` and the export stage of `tfgraphtune run`.
+    "export": {
+        "quantize": "float32",  # float32 | float16 | int8
+        "max_nodes": 100_000,  # per request graph
+        "max_edges": 1_000_000,
+        "model_name": None,  # null: the export folder's name
+    },
+    # `tfgraphtune run`: the stages to run, in order (each skipped when up to date).
+    "run": {"stages": ["finetune", "evaluate", "export"]},
     # Hyperparameter search (`tfgraphtune tune`); see tfgraphtune/tuning/search_space.py.
     "tune": {
         "tuner": "random",  # random | hyperband | bayesian
@@ -225,9 +244,25 @@ def load_config(
         for key in reversed(keys):
             nested = {key: nested}
         config = _merge(config, nested, "")
-    if config["task"] not in TASKS:
-        raise ConfigError(f"unknown task {config['task']!r}; expected one of {list(TASKS)}.")
+    check_config(config, source=str(path) if path is not None else None)
     return config
+
+
+def check_config(config: Mapping[str, Any], *, source: str | None = None) -> None:
+    """Checks the type and range of every value (see `config_schema`).
+
+    Raises:
+      ConfigError: Every problem found, one per line, each naming its key.
+    """
+    from tfgraphtune.training.config_schema import config_problems
+
+    problems = config_problems(config)
+    if problems:
+        where = f" in {source}" if source else ""
+        raise ConfigError(
+            f"invalid config{where} ({len(problems)} problem{'s' if len(problems) > 1 else ''}):"
+            "\n  " + "\n  ".join(problems)
+        )
 
 
 def dump_config(config: Mapping[str, Any]) -> str:

@@ -19,7 +19,7 @@ from tfgraphtune.tuning.results import (
     write_best_run,
 )
 from tfgraphtune.tuning.search_space import default_space, parse_space
-from tfgraphtune.tuning.trial_runners import TrialRunner, register_trial_runner
+from tfgraphtune.tuning.trial_runners import TaskTrials, trial_runner_for
 from tfgraphtune.tuning.tuners import (
     GraphBayesianOptimization,
     GraphHyperband,
@@ -33,13 +33,13 @@ __all__ = [
     "GraphHyperband",
     "GraphRandomSearch",
     "SearchFailedError",
-    "TrialRunner",
+    "TaskTrials",
     "best_trial_id",
     "check_statuses",
     "default_space",
     "make_tuner",
     "parse_space",
-    "register_trial_runner",
+    "trial_runner_for",
     "trials_table",
     "write_best_run",
 ]

@@ -10,7 +10,7 @@ import keras_tuner as kt
 import tensorflow as tf
 
 from tfgraphtune.tuning import search_space
-from tfgraphtune.tuning.trial_runners import TrialRunner, trial_runner_for
+from tfgraphtune.tuning.trial_runners import TaskTrials, trial_runner_for
 
 
 class GraphHyperModel(kt.HyperModel):
@@ -22,7 +22,7 @@ class GraphHyperModel(kt.HyperModel):
 
     Args:
       config: A full config (`tfgraphtune.training.config.load_config`).
-      runner: The task's `TrialRunner`; default the one registered for ``config["task"]``.
+      runner: The `TaskTrials` steps (default: a new one).
 
     Example:
       >>> hypermodel = GraphHyperModel(load_config("configs/cora_gcn.yaml"))
@@ -31,7 +31,7 @@ class GraphHyperModel(kt.HyperModel):
       16
     """
 
-    def __init__(self, config: Mapping[str, Any], *, runner: TrialRunner | None = None):
+    def __init__(self, config: Mapping[str, Any], *, runner: TaskTrials | None = None):
         super().__init__(name="tfgraphtune", tunable=True)
         self.config = copy.deepcopy(dict(config))
         self.params = search_space.space_from_config(self.config)

@@ -60,16 +60,20 @@ _OPTIMIZATION = {
     "train.learning_rate": {"type": "float", "min": 1e-3, "max": 5e-2, "sampling": "log"},
     "train.weight_decay": {"type": "choice", "values": [0.0, 1e-4, 1e-3]},
 }
+_NODE_HEADS = {
+    "model.head": {"type": "choice", "values": ["gcn", "linear", "mlp"]},
+    "model.head_dropout": {"type": "float", "min": 0.1, "max": 0.7, "step": 0.1},
+}
+_GRAPH_HEADS = {
+    "model.readout": {"type": "choice", "values": ["sum", "mean", "max"]},
+    "model.head_hidden_units": {"type": "choice", "values": [32, 64, 128]},
+    "model.head_dropout": {"type": "float", "min": 0.0, "max": 0.5, "step": 0.1},
+}
 _HEADS = {
-    "node_classification": {
-        "model.head": {"type": "choice", "values": ["gcn", "linear", "mlp"]},
-        "model.head_dropout": {"type": "float", "min": 0.1, "max": 0.7, "step": 0.1},
-    },
-    "graph_classification": {
-        "model.readout": {"type": "choice", "values": ["sum", "mean", "max"]},
-        "model.head_hidden_units": {"type": "choice", "values": [32, 64, 128]},
-        "model.head_dropout": {"type": "float", "min": 0.0, "max": 0.5, "step": 0.1},
-    },
+    "node_classification": _NODE_HEADS,
+    "node_regression": _NODE_HEADS,
+    "graph_classification": _GRAPH_HEADS,
+    "graph_regression": _GRAPH_HEADS,
     "link_prediction": {
         "model.decoder": {"type": "choice", "values": ["dot", "mlp"]},
     },
@@ -102,13 +106,6 @@ _STRATEGIES = {
         "values": [16, 32, 64],
         "when": {"finetune.strategy": "adapter"},
     },
-}
-
-# The objective each task reports by default: (metric name, direction).
-DEFAULT_OBJECTIVES = {
-    "node_classification": ("val_accuracy", "max"),
-    "graph_classification": ("val_accuracy", "max"),
-    "link_prediction": ("val_auc", "max"),
 }
 
 
@@ -283,7 +280,9 @@ def objective_from_config(config: Mapping[str, Any]) -> tuple[str, str]:
     """
     objective = config["tune"]["objective"]
     if objective is None:
-        return DEFAULT_OBJECTIVES[config["task"]]
+        from tfgraphtune.tasks import get_task
+
+        return get_task(config["task"]).default_objective
     if isinstance(objective, str):
         objective = {"name": objective}
     if not isinstance(objective, Mapping) or not isinstance(objective.get("name"), str):

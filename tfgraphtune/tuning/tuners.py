@@ -43,7 +43,7 @@ def _now() -> float:
 
 
 class GraphTunerMixin:
-    """Runs trials through the hypermodel's `TrialRunner` and records each one.
+    """Runs trials through the hypermodel's `TaskTrials` and records each one.
 
     Placed before a KerasTuner tuner class. A trial: build inside the distribution
     strategy scope (and, for Hyperband, restore the parent trial's weights), fit

@@ -20,8 +20,9 @@ class NodeDataset:
       node_set: The labelled node set.
       edge_set: The edge set between those nodes.
       feature: The node feature with the input features.
-      label: The node feature with the class ids.
-      num_classes: Number of classes.
+      label: The node feature with the labels (int class ids, or float regression
+        targets), or None for an unlabelled graph (pre-training, link prediction).
+      num_classes: Number of classes (0 for regression targets or no labels).
       splits: Split name -> sorted int64 node indices (``train``, ``validation``, ``test``).
       notes: What loading changed in the raw files (rows dropped or added), in words.
     """
@@ -32,7 +33,7 @@ class NodeDataset:
     node_set: str
     edge_set: str
     feature: str
-    label: str
+    label: str | None
     num_classes: int
     splits: Mapping[str, np.ndarray]
     notes: tuple[str, ...] = ()
@@ -51,6 +52,9 @@ class NodeDataset:
 
     @property
     def labels(self) -> np.ndarray:
+        """The node labels; raises `ValueError` for an unlabelled graph."""
+        if self.label is None:
+            raise ValueError(f"data set {self.name!r} has no node labels.")
         return self.graph.node_sets[self.node_set][self.label].numpy()
 
     def describe(self) -> dict:
@@ -63,22 +67,25 @@ class NodeDataset:
             "features": self.num_features,
             "classes": self.num_classes,
             "split": {name: int(len(ids)) for name, ids in self.splits.items()},
+            "label": self.label,
             "notes": list(self.notes),
         }
 
 
 @dataclasses.dataclass(frozen=True)
 class GraphDataset:
-    """Many small graphs, each with a class label on its context (graph classification).
+    """Many small graphs, each with a label on its context (graph classification/regression).
 
     Attributes:
       name: The data set's name, e.g. ``"mutag"``.
       graphs: One GraphTensor per graph (one component each).
       schema: Their GraphSchema.
       node_set: The node set; `edge_set` the edge set; `feature` the node input feature.
-      label: The context feature with the class id.
-      num_classes: Number of classes.
+      label: The context feature with the label (int class id, or float target).
+      num_classes: Number of classes (0 for regression targets).
       notes: What loading changed in the raw files, in words.
+      splits: Split name -> graph indices when the source fixes them (a split column);
+        empty when the task draws seeded folds.
     """
 
     name: str
@@ -90,17 +97,26 @@ class GraphDataset:
     label: str
     num_classes: int
     notes: tuple[str, ...] = ()
+    splits: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
     @property
     def labels(self) -> np.ndarray:
-        return np.array([int(g.context[self.label][0]) for g in self.graphs], dtype=np.int64)
+        """One label per graph: int64 class ids, or float32 regression targets."""
+        values = np.stack([g.context[self.label].numpy().reshape(-1)[0] for g in self.graphs])
+        if np.issubdtype(values.dtype, np.integer):
+            return values.astype(np.int64)
+        return values.astype(np.float32)
 
     def describe(self) -> dict:
         """Counts: graphs, total nodes and directed edges, features, classes, class sizes."""
         labels = self.labels
         return {
             "name": self.name,
-            "kind": "graph classification (many graphs)",
+            "kind": (
+                "graph classification (many graphs)"
+                if self.num_classes
+                else "graph regression (many graphs)"
+            ),
             "graphs": len(self.graphs),
             "nodes": int(sum(int(g.node_sets[self.node_set].total_size) for g in self.graphs)),
             "directed_edges": int(
@@ -108,6 +124,10 @@ class GraphDataset:
             ),
             "features": int(self.graphs[0].node_sets[self.node_set][self.feature].shape[-1]),
             "classes": self.num_classes,
-            "class_sizes": [int(c) for c in np.bincount(labels, minlength=self.num_classes)],
+            "class_sizes": (
+                [int(c) for c in np.bincount(labels, minlength=self.num_classes)]
+                if self.num_classes
+                else None
+            ),
             "notes": list(self.notes),
         }

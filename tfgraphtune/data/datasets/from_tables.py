@@ -30,8 +30,8 @@ def node_dataset_from_tables(
     edges: Mapping[str, object],
     node_set: str,
     feature: str,
-    label: str,
-    splits: object,
+    label: str | None,
+    splits: object | None,
     cleaning: Sequence[str] = (),
     id_column: str = "id",
     name: str = "tables",
@@ -44,9 +44,11 @@ def node_dataset_from_tables(
       edges: Edge set -> DataFrame or path with ``source``/``target`` columns.
       node_set: The node set with the labels.
       feature: Its input feature.
-      label: Its label feature (int64 class ids for classification, float for regression).
+      label: Its label feature (int64 class ids for classification, float for
+        regression), or None for an unlabelled graph (pre-training, link prediction).
       splits: DataFrame or path with columns `id_column` and ``split`` (``train``,
-        ``validation`` or ``test``); nodes not listed are in no split.
+        ``validation`` or ``test``); nodes not listed are in no split. None for no split
+        (pre-training, link prediction).
       cleaning: Names of argument-free cleaning steps, run in order (see
         `CLEANING_STEPS`); what they change is in `NodeDataset.notes`.
       id_column: The node id column of the node and split tables.
@@ -79,13 +81,52 @@ def node_dataset_from_tables(
             set_name=node_set,
             feature=feature,
         )
-    if label not in graph.node_sets[node_set].features:
+    if label is not None and label not in graph.node_sets[node_set].features:
         raise ValidationError(
             f"node set {node_set!r} has no label feature {label!r} in the schema.",
             set_name=node_set,
             feature=label,
         )
-    positions = {node_id: row for row, node_id in enumerate(tables.node_ids(node_set))}
+    split_ids = (
+        _split_ids(splits, tables.node_ids(node_set), node_set, id_column)
+        if splits is not None
+        else {}
+    )
+    if label is None:
+        num_classes = 0
+    else:
+        labels = graph.node_sets[node_set][label].numpy()
+        num_classes = int(labels.max()) + 1 if np.issubdtype(labels.dtype, np.integer) else 0
+    edge_sets = [
+        e for e, spec in schema.edge_sets.items() if spec.source == spec.target == node_set
+    ]
+    if len(edge_sets) != 1:
+        raise ValidationError(
+            f"node set {node_set!r} needs exactly one edge set from and to itself; the schema "
+            f"has {edge_sets}.",
+            set_name=node_set,
+        )
+    notes = tuple(
+        f"{step.step}: removed {dict(step.removed)}, added {dict(step.added)}"
+        for step in report.steps
+    )
+    return NodeDataset(
+        name=name,
+        graph=graph,
+        schema=schema,
+        node_set=node_set,
+        edge_set=edge_sets[0],
+        feature=feature,
+        label=label,
+        num_classes=num_classes,
+        splits=split_ids,
+        notes=notes,
+    )
+
+
+def _split_ids(splits, node_ids, node_set: str, id_column: str) -> dict[str, np.ndarray]:
+    """Node positions per split from a split table (see `node_dataset_from_tables`)."""
+    positions = {node_id: row for row, node_id in enumerate(node_ids)}
     split_table = read_table(splits)
     missing = [c for c in (id_column, "split") if c not in split_table.columns]
     if missing:
@@ -129,30 +170,4 @@ def node_dataset_from_tables(
     for split in ("train", "validation"):
         if len(split_ids[split]) == 0:
             raise ValidationError(f"the split table assigns no node to {split!r}.")
-    labels = graph.node_sets[node_set][label].numpy()
-    num_classes = int(labels.max()) + 1 if np.issubdtype(labels.dtype, np.integer) else 0
-    edge_sets = [
-        e for e, spec in schema.edge_sets.items() if spec.source == spec.target == node_set
-    ]
-    if len(edge_sets) != 1:
-        raise ValidationError(
-            f"node set {node_set!r} needs exactly one edge set from and to itself; the schema "
-            f"has {edge_sets}.",
-            set_name=node_set,
-        )
-    notes = tuple(
-        f"{step.step}: removed {dict(step.removed)}, added {dict(step.added)}"
-        for step in report.steps
-    )
-    return NodeDataset(
-        name=name,
-        graph=graph,
-        schema=schema,
-        node_set=node_set,
-        edge_set=edge_sets[0],
-        feature=feature,
-        label=label,
-        num_classes=num_classes,
-        splits=split_ids,
-        notes=notes,
-    )
+    return split_ids

@@ -22,6 +22,8 @@ from tfgraphtune.data.errors import ValidationError
 from tfgraphtune.data.schema import load_schema
 
 PLANETOID_NAMES = ("cora", "citeseer", "pubmed")
+# Cora ships inside the package (1.6 MB of pickles, MIT; as scikit-learn ships small sets).
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled" / "planetoid"
 _PARTS = ("x", "y", "tx", "ty", "allx", "ally", "graph", "test.index")
 _URL = "https://github.com/kimiyoung/planetoid/raw/master/data/ind.{name}.{part}"
 
@@ -59,6 +61,10 @@ def _planetoid_files(name: str, data_dir: str | os.PathLike | None) -> dict[str,
             f"the {name} files (ind.{name}.x, ...) are not in {local}/planetoid or {local}; "
             "copy them there, or unset --data-dir / $TFGRAPHTUNE_DATA_DIR to download them."
         )
+    bundled = {part: BUNDLED_DIR / f"ind.{name}.{part}" for part in _PARTS}
+    if all(path.is_file() for path in bundled.values()):
+        # Shipped inside the package (Cora, MIT licensed): no data folder, no network.
+        return bundled
     folder = locations.cache_dir() / "planetoid"
     paths = {}
     for part in _PARTS:

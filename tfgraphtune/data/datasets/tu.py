@@ -13,11 +13,11 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from tfgraphtune.data.datasets import locations
 from tfgraphtune.data.datasets.dataset import GraphDataset
+from tfgraphtune.data.datasets.graph_list import graphs_from_flat_arrays
 from tfgraphtune.data.errors import ValidationError
 from tfgraphtune.data.schema import load_schema
 
@@ -133,42 +133,16 @@ def load_tu(name: str, data_dir: str | os.PathLike | None = None) -> GraphDatase
     schema_name, node_set, edge_set, edge_feature = _SHIPPED.get(
         upstream, (None, "node", "edge", "edge_label")
     )
-    node_start = np.searchsorted(graph_of_node, np.arange(num_graphs + 1))
-    edge_graph = graph_of_node[edges[:, 0]]
-    if np.any(edge_graph != graph_of_node[edges[:, 1]]):
-        raise ValidationError(f"{prefix}_A.txt has edges between nodes of different graphs.")
-    order = np.argsort(edge_graph, kind="stable")
-    edge_start = np.searchsorted(edge_graph[order], np.arange(num_graphs + 1))
-    graphs = []
-    for g in range(num_graphs):
-        rows = order[edge_start[g] : edge_start[g + 1]]
-        local = edges[rows] - node_start[g]
-        edge_fields = {} if edge_labels is None else {edge_feature: tf.constant(edge_labels[rows])}
-        graphs.append(
-            tfgnn.GraphTensor.from_pieces(
-                context=tfgnn.Context.from_fields(
-                    features={"label": tf.constant(labels[g : g + 1])}
-                ),
-                node_sets={
-                    node_set: tfgnn.NodeSet.from_fields(
-                        sizes=tf.constant([node_start[g + 1] - node_start[g]]),
-                        features={
-                            "feat": tf.constant(node_features[node_start[g] : node_start[g + 1]])
-                        },
-                    )
-                },
-                edge_sets={
-                    edge_set: tfgnn.EdgeSet.from_fields(
-                        sizes=tf.constant([len(rows)]),
-                        features=edge_fields,
-                        adjacency=tfgnn.Adjacency.from_indices(
-                            source=(node_set, tf.constant(local[:, 0])),
-                            target=(node_set, tf.constant(local[:, 1])),
-                        ),
-                    )
-                },
-            )
-        )
+    graphs = graphs_from_flat_arrays(
+        node_features=node_features,
+        graph_of_node=graph_of_node,
+        edges=edges,
+        labels=labels,
+        node_set=node_set,
+        edge_set=edge_set,
+        edge_features=None if edge_labels is None else {edge_feature: edge_labels},
+        where=f"{prefix}_A.txt",
+    )
     schema = (
         load_schema(schema_name)
         if schema_name

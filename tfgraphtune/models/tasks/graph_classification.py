@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
+from tfgraphtune.data.graph_batching import GraphBatcher
 from tfgraphtune.models.backbone import Backbone
 from tfgraphtune.models.tasks.heads import Head
 
@@ -56,6 +57,9 @@ class GraphModel(tf.keras.Model):
       head: ``"linear"`` or ``"mlp"`` (see `Head`).
       head_dropout: Dropout rate on the pooled embeddings (and the MLP's hidden layer).
       head_hidden_units: Hidden width of an ``"mlp"`` head.
+      target_mean: Regression only: the head predicts ``target_mean + target_std * z``
+        (see `Head`); None for classification.
+      target_std: See `target_mean`.
 
     Call args:
       graph: A scalar `tfgnn.GraphTensor` with one component per graph.
@@ -81,6 +85,8 @@ class GraphModel(tf.keras.Model):
         head: str = "mlp",
         head_dropout: float = 0.0,
         head_hidden_units: int = 64,
+        target_mean: float | None = None,
+        target_std: float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -95,7 +101,13 @@ class GraphModel(tf.keras.Model):
         self.readout = readout if isinstance(readout, str) else readouts
         self.readouts = readouts
         self.head = Head(
-            units, kind=head, hidden_units=head_hidden_units, dropout=head_dropout, name="head"
+            units,
+            kind=head,
+            hidden_units=head_hidden_units,
+            dropout=head_dropout,
+            target_mean=target_mean,
+            target_std=target_std,
+            name="head",
         )
 
     def call(self, graph: tfgnn.GraphTensor, training=None):
@@ -133,7 +145,13 @@ class GraphModel(tf.keras.Model):
             "head": self.head.kind,
             "head_dropout": self.head.dropout,
             "head_hidden_units": self.head.hidden_units,
+            "target_mean": self.head.target_mean,
+            "target_std": self.head.target_std,
         }
+
+    def get_build_config(self):
+        # Built by its first call on a GraphTensor; an input shape cannot rebuild it.
+        return None
 
     @classmethod
     def from_config(cls, config: dict) -> GraphModel:
@@ -154,9 +172,10 @@ def graph_batches(
     """Mini-batches of whole graphs for `model.fit`: ``(merged graph, labels)``.
 
     Each element merges `batch_size` graphs into one scalar GraphTensor with one component
-    per graph (``merge_batch_to_components``), so a `GraphModel` returns one row per graph
-    in batch order. The labels are read from the context feature `label_feature` (one value
-    per graph) and removed from the graph, so the model cannot see them.
+    per graph, so a `GraphModel` returns one row per graph in batch order. The labels are
+    read from the context feature `label_feature` (one value per graph) and removed from
+    the graph, so the model cannot see them. To batch several splits of the same graphs,
+    build one `GraphBatcher` and call its ``dataset`` per split (it flattens them once).
 
     Args:
       graphs: Scalar GraphTensors with one component each and the same features.
@@ -173,45 +192,6 @@ def graph_batches(
       ValueError: No graphs or indices, indices out of range, a bad `batch_size`, or graphs
         without `label_feature`.
     """
-    if not graphs:
-        raise ValueError("graph_batches needs at least one graph; received an empty sequence.")
-    indices = np.asarray(indices, dtype=np.int64).reshape(-1)
-    if indices.size == 0:
-        raise ValueError("graph_batches needs at least one index; received none.")
-    if indices.min() < 0 or indices.max() >= len(graphs):
-        raise ValueError(
-            f"indices must lie in [0, {len(graphs)}); received values from {indices.min()} "
-            f"to {indices.max()}."
-        )
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-        raise ValueError(
-            "Received an invalid value for batch_size, expected a positive integer. "
-            f"Received: batch_size={batch_size!r}"
-        )
-    if label_feature not in graphs[0].context.features:
-        raise ValueError(
-            f"the graphs have no context feature {label_feature!r} to read labels from; "
-            f"context features: {sorted(graphs[0].context.features)}."
-        )
-    spec = graphs[0].spec.relax(num_components=True, num_nodes=True, num_edges=True)
-    # Stacking the graphs once into a rank-1 GraphTensor lets tf.data slice, shuffle and
-    # batch them without calling back into Python every epoch.
-    stacked = (
-        tf.data.Dataset.from_generator(
-            lambda: (graphs[int(index)] for index in indices), output_signature=spec
-        )
-        .batch(indices.size)
-        .get_single_element()
+    return GraphBatcher(graphs, label_feature=label_feature).dataset(
+        indices, batch_size=batch_size, shuffle=shuffle, seed=seed
     )
-
-    def split_labels(graph: tfgnn.GraphTensor):
-        graph = graph.merge_batch_to_components()
-        context = dict(graph.context.features)
-        labels = context.pop(label_feature)
-        return graph.replace_features(context=context), tf.reshape(labels, [-1])
-
-    dataset = tf.data.Dataset.from_tensor_slices(stacked)
-    if shuffle:
-        # Seeded and reshuffled every epoch: a fresh data set repeats the same orders.
-        dataset = dataset.shuffle(indices.size, seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).map(split_labels).prefetch(tf.data.AUTOTUNE)

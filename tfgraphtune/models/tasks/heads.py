@@ -19,6 +19,10 @@ class Head(tf.keras.layers.Layer):
         two-layer model; needs the graph at call time).
       hidden_units: Width of the MLP's hidden layer (``kind="mlp"``).
       dropout: Dropout rate on the head's input (and the MLP's hidden layer).
+      target_mean: For regression: outputs are ``target_mean + target_std * z``, so the
+        layers learn standardized targets while the model predicts in the data's units
+        (the task sets both from the training labels only). None for classification.
+      target_std: See `target_mean`.
 
     Call args:
       inputs: ``[rows, channels]`` embeddings.
@@ -32,9 +36,18 @@ class Head(tf.keras.layers.Layer):
         kind: str = "linear",
         hidden_units: int = 64,
         dropout: float = 0.0,
+        target_mean: float | None = None,
+        target_std: float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if (target_mean is None) != (target_std is None):
+            raise ValueError("target_mean and target_std must be given together.")
+        if target_std is not None and not target_std > 0:
+            raise ValueError(
+                "Received an invalid value for target_std, expected a number > 0. "
+                f"Received: target_std={target_std!r}"
+            )
         if kind not in HEAD_KINDS:
             raise ValueError(
                 f"Received an invalid value for head, expected one of {list(HEAD_KINDS)}. "
@@ -54,6 +67,8 @@ class Head(tf.keras.layers.Layer):
         self.kind = kind
         self.hidden_units = int(hidden_units)
         self.dropout = float(dropout)
+        self.target_mean = None if target_mean is None else float(target_mean)
+        self.target_std = None if target_std is None else float(target_std)
         self.input_dropout = tf.keras.layers.Dropout(self.dropout)
         if kind == "gcn":
             self.output_layer = GCNConv(units, name="head_gcn")
@@ -72,8 +87,12 @@ class Head(tf.keras.layers.Layer):
         if self.kind == "gcn":
             if graph is None:
                 raise ValueError("a 'gcn' head needs the graph: call it with graph=...")
-            return self.output_layer(states, graph=graph)
-        return self.output_layer(states)
+            outputs = self.output_layer(states, graph=graph)
+        else:
+            outputs = self.output_layer(states)
+        if self.target_std is not None:
+            outputs = outputs * self.target_std + self.target_mean
+        return outputs
 
     def get_config(self) -> dict:
         return {
@@ -82,4 +101,6 @@ class Head(tf.keras.layers.Layer):
             "kind": self.kind,
             "hidden_units": self.hidden_units,
             "dropout": self.dropout,
+            "target_mean": self.target_mean,
+            "target_std": self.target_std,
         }

@@ -87,7 +87,10 @@ class LinkModel(tf.keras.Model):
 
     def call(self, inputs, training=None):
         graph, pairs = inputs
-        embeddings = self.backbone(graph, training=training)
+        return self.decode(self.backbone(graph, training=training), pairs, training=training)
+
+    def decode(self, embeddings: tf.Tensor, pairs: tf.Tensor, training=None) -> tf.Tensor:
+        """``[P]`` logits of node pairs ``[P, 2]`` from node embeddings ``[N, D]``."""
         pairs = tf.cast(pairs, tf.int32)
         source = tf.gather(embeddings, pairs[:, 0])
         target = tf.gather(embeddings, pairs[:, 1])
@@ -122,6 +125,10 @@ class LinkModel(tf.keras.Model):
             "hidden_units": self.hidden_units,
             "dropout": self.dropout,
         }
+
+    def get_build_config(self):
+        # Built by its first call on a GraphTensor; an input shape cannot rebuild it.
+        return None
 
     @classmethod
     def from_config(cls, config: dict) -> LinkModel:

@@ -24,6 +24,9 @@ class NodeModel(tf.keras.Model):
       head: ``"linear"``, ``"mlp"`` or ``"gcn"`` (see `Head`).
       head_dropout: Dropout rate on the head's input.
       head_hidden_units: Hidden width of an ``"mlp"`` head.
+      target_mean: Regression only: the head predicts ``target_mean + target_std * z``
+        (see `Head`); None for classification.
+      target_std: See `target_mean`.
 
     Call args:
       graph: A `tfgnn.GraphTensor`.
@@ -37,13 +40,21 @@ class NodeModel(tf.keras.Model):
         head: str = "linear",
         head_dropout: float = 0.0,
         head_hidden_units: int = 64,
+        target_mean: float | None = None,
+        target_std: float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.backbone = backbone
         self.units = units
         self.head = Head(
-            units, kind=head, hidden_units=head_hidden_units, dropout=head_dropout, name="head"
+            units,
+            kind=head,
+            hidden_units=head_hidden_units,
+            dropout=head_dropout,
+            target_mean=target_mean,
+            target_std=target_std,
+            name="head",
         )
 
     def call(self, graph: tfgnn.GraphTensor, training=None):
@@ -58,6 +69,8 @@ class NodeModel(tf.keras.Model):
             "head": self.head.kind,
             "head_dropout": self.head.dropout,
             "head_hidden_units": self.head.hidden_units,
+            "target_mean": self.head.target_mean,
+            "target_std": self.head.target_std,
         }
 
     def get_build_config(self):

@@ -1,0 +1,290 @@
+"""The Task protocol: everything about a learning problem that is not the GNN.
+
+A `Task` (compare TF-GNN's ``runner.Task`` and KerasHub's ``Task``) owns, for one task kind:
+
+* its data: `prepare` loads any source (known data set, tables, TFRecord), splits it,
+  fits the preprocessing on the training data only and applies it everywhere;
+* its model: `build_model` puts the task's head on any `Backbone`;
+* its training signal: `loss`, `keras_metrics` (weighted where the task weights rows) and
+  `fit_inputs` for ``model.fit``;
+* its evaluation: `evaluate` (exact metrics per split, with numpy) and `predictions`;
+* its serving outputs: `serving_outputs` (what the exported SavedModel returns).
+
+The one training path (`tfgraphtune.training.train`), the tuner, the exporter and the
+benchmarks use tasks only through this protocol, so a capability written once works for
+every task kind, and adding a task kind means adding one module to `tfgraphtune.tasks`.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_gnn as tfgnn
+
+from tfgraphtune.data.preprocessing import Preprocessing
+
+# How a task's outputs are laid out per request graph in the serving export.
+ROWS = ("nodes", "graphs")
+
+
+@dataclasses.dataclass
+class FitInputs:
+    """What ``model.fit`` trains on.
+
+    Attributes:
+      train: The training data set (repeated when `steps_per_epoch` is set).
+      validation: The validation data set.
+      steps_per_epoch: Steps per epoch, or None for one pass over `train`.
+      epoch_steps: How many steps one epoch takes (learning-rate schedules decay over
+        ``epochs * epoch_steps``).
+    """
+
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    steps_per_epoch: int | None = None
+    epoch_steps: int = 1
+
+
+@dataclasses.dataclass
+class TaskData:
+    """What `Task.prepare` returns: the task's inputs per split, preprocessed.
+
+    Attributes:
+      task: The task name.
+      schema: The GraphSchema of the raw data.
+      node_set: The node set the backbone reads.
+      edge_set: The edge set it convolves over.
+      feature: The input node feature.
+      num_features: Width of that feature.
+      feature_dtype: Its raw dtype name (what a serving request carries).
+      preprocessing: Fitted on the training data only (see `Preprocessing`).
+      splits: Split name -> indices (nodes for node tasks, graphs for graph tasks; link
+        prediction splits edges and keeps them in `inputs`).
+      num_outputs: Output width: classes, or regression targets.
+      target_mean: Mean of the training labels (regression), else None.
+      target_std: Their standard deviation (regression), else None.
+      notes: What loading and cleaning changed, in words.
+      warmup_graph: ``(features, source, target)`` raw arrays of a small request graph
+        (serving warmup and export tests).
+      inputs: The task's own prepared inputs (a graph, graph batches, an edge split).
+      source: The raw data set.
+    """
+
+    task: str
+    schema: tfgnn.GraphSchema
+    node_set: str
+    edge_set: str
+    feature: str
+    num_features: int
+    feature_dtype: str
+    preprocessing: Preprocessing
+    splits: Mapping[str, np.ndarray]
+    num_outputs: int
+    target_mean: float | None
+    target_std: float | None
+    notes: tuple[str, ...]
+    warmup_graph: tuple[np.ndarray, np.ndarray, np.ndarray]
+    inputs: Any
+    source: Any
+
+
+def target_statistics(labels: np.ndarray) -> tuple[float, float]:
+    """``(mean, std)`` of training regression targets; a constant target gets std 1."""
+    labels = np.asarray(labels, np.float64)
+    std = float(labels.std())
+    return float(labels.mean()), std if std > 0 else 1.0
+
+
+def request_graph(
+    graph: tfgnn.GraphTensor, node_set: str, feature: str, edge_set: str, num_nodes: int = 32
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The subgraph induced by the first `num_nodes` nodes: raw features and local edges."""
+    nodes = graph.node_sets[node_set]
+    num_nodes = min(num_nodes, int(nodes.total_size))
+    features = nodes[feature].numpy()[:num_nodes]
+    adjacency = graph.edge_sets[edge_set].adjacency
+    source, target = adjacency.source.numpy(), adjacency.target.numpy()
+    keep = (source < num_nodes) & (target < num_nodes)
+    return features, source[keep].astype(np.int64), target[keep].astype(np.int64)
+
+
+class Task(abc.ABC):
+    """One task kind. Subclasses set the class attributes and implement the methods.
+
+    Attributes:
+      name: The config's ``task`` value.
+      rows: What one served output row is about: ``"nodes"`` or ``"graphs"``.
+      heads: The ``model.head`` kinds the task can use (empty: it has no ``head``).
+      default_head: The head when ``model.head`` is null.
+      regression: Whether the outputs are regression targets.
+      metric_names: Names of the Keras metrics it logs (``loss`` is always logged, and
+        every name again with ``val_``).
+      default_objective: ``(metric, direction)`` tuning and reports look at first, named
+        as `evaluate` reports it with the split prefix (``val_accuracy``).
+      config_keys: Task-specific config keys this task honours, beyond the common ones; a
+        non-default value in a task-specific key outside this set is a config error.
+    """
+
+    name: ClassVar[str]
+    rows: ClassVar[str]
+    heads: ClassVar[tuple[str, ...]] = ()
+    default_head: ClassVar[str | None] = None
+    regression: ClassVar[bool] = False
+    metric_names: ClassVar[tuple[str, ...]] = ()
+    default_objective: ClassVar[tuple[str, str]] = ("val_loss", "min")
+    config_keys: ClassVar[frozenset[str]] = frozenset()
+    # Whether Keras metrics use the sample weights (node tasks weight the split's rows).
+    metrics_weighted: ClassVar[bool] = True
+    # Defaults the common code needs to tell "set by the user" from "left alone".
+    TASK_SPECIFIC_DEFAULTS: ClassVar[dict[str, Any]] = {
+        "model.readout": "sum",
+        "model.decoder": "dot",
+        "train.negatives_per_positive": 1,
+        "train.label_smoothing": 0.0,
+        "data.folds": 10,
+        "data.fold": 0,
+        "data.validation_fraction": 0.1,
+        "data.val_fraction": 0.05,
+        "data.test_fraction": 0.1,
+    }
+
+    # --- configuration -------------------------------------------------------------
+
+    def head_of(self, config: Mapping[str, Any]) -> str | None:
+        """The head kind the config asks for (``model.head``, else the task's default)."""
+        return config["model"]["head"] or self.default_head
+
+    def logged_metrics(self) -> list[str]:
+        """Every name ``model.fit`` logs for this task (``loss``, metrics, ``val_`` ones)."""
+        names = ["loss", *self.metric_names]
+        return names + [f"val_{name}" for name in names]
+
+    def check_config(self, config: Mapping[str, Any]) -> list[str]:
+        """Settings this task cannot honour, one message each (empty when all can).
+
+        Checked at config load, before any data is read: a head the task has no use for,
+        a task-specific key of another task set to a non-default value, an early-stopping
+        monitor that no metric logs.
+        """
+        problems = []
+        head = config["model"]["head"]
+        if head is not None and head not in self.heads:
+            allowed = f"one of {list(self.heads)} or null" if self.heads else "null"
+            problems.append(
+                f"config key 'model.head' is {head!r}, which task {self.name!r} cannot use; "
+                f"set it to {allowed}"
+            )
+        for dotted, default in self.TASK_SPECIFIC_DEFAULTS.items():
+            section, key = dotted.split(".")
+            if dotted not in self.config_keys and config[section][key] != default:
+                problems.append(
+                    f"config key {dotted!r} is set to {config[section][key]!r}, but task "
+                    f"{self.name!r} does not use it; remove it (default {default!r})"
+                )
+        stopping = config["train"]["early_stopping"] or {}
+        monitor = stopping.get("monitor", "val_loss")
+        if stopping.get("patience") and monitor not in self.logged_metrics():
+            problems.append(
+                f"config key 'train.early_stopping.monitor' is {monitor!r}, which task "
+                f"{self.name!r} does not log, so early stopping would never trigger; use one of "
+                f"{self.logged_metrics()}"
+            )
+        return problems
+
+    # --- data ----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def prepare(
+        self,
+        config: Mapping[str, Any],
+        *,
+        preprocessing: Preprocessing | None = None,
+        gcn_normalization: bool = False,
+        source=None,
+    ) -> TaskData:
+        """Loads, splits and preprocesses the config's data.
+
+        Args:
+          config: A full config.
+          source: A raw `NodeDataset` / `GraphDataset` to use instead of the config's
+            ``data`` source (a graph built in Python, a grown graph for continual
+            fine-tuning).
+          preprocessing: A stored `Preprocessing` to apply instead of fitting one (what
+            evaluating a run folder does, so it sees exactly the training inputs).
+          gcn_normalization: Whether to cache GCN coefficients on fixed graphs (the
+            backbone or head uses GCN convolutions).
+        """
+
+    # --- model ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def build_model(self, backbone, data: TaskData, config: Mapping[str, Any]) -> tf.keras.Model:
+        """The task's Keras model around `backbone` (not yet called)."""
+
+    def example_inputs(self, graph: tfgnn.GraphTensor) -> Any:
+        """What the model is called with, for a graph (to build its weights)."""
+        return graph
+
+    def build_inputs(self, data: TaskData) -> Any:
+        """Model inputs that create every weight, from prepared data."""
+        return self.example_inputs(self.any_graph(data))
+
+    @abc.abstractmethod
+    def any_graph(self, data: TaskData) -> tfgnn.GraphTensor:
+        """A preprocessed graph of the data the model accepts."""
+
+    @abc.abstractmethod
+    def loss(self, config: Mapping[str, Any]) -> tf.keras.losses.Loss:
+        """The training loss."""
+
+    @abc.abstractmethod
+    def keras_metrics(self, config: Mapping[str, Any]) -> list[tf.keras.metrics.Metric]:
+        """Metrics logged by ``fit`` (names as in `metric_names`)."""
+
+    @abc.abstractmethod
+    def fit_inputs(self, data: TaskData, config: Mapping[str, Any]) -> FitInputs:
+        """The training and validation data sets."""
+
+    # --- evaluation ----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def evaluate(self, model: tf.keras.Model, data: TaskData) -> dict[str, dict[str, float]]:
+        """Exact metrics per split (``train``, ``validation``, ``test``)."""
+
+    def tables(self, model: tf.keras.Model, data: TaskData) -> dict[str, Any]:
+        """Extra result tables for the run folder (e.g. per-class test report)."""
+        return {}
+
+    # --- serving -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def serving_outputs(self, model: tf.keras.Model, graph: tfgnn.GraphTensor) -> dict:
+        """The export's outputs on a merged request graph, one row per `rows`."""
+
+    serving_outputs_doc: ClassVar[str] = ""
+    # Pair scoring (link prediction): the export adds signatures taking node pairs.
+    scores_pairs: ClassVar[bool] = False
+
+    def pair_scores(self, model, graph: tfgnn.GraphTensor, pairs: tf.Tensor) -> dict:
+        """Outputs per node pair (only tasks with ``scores_pairs``)."""
+        raise NotImplementedError(f"task {self.name!r} does not score node pairs.")
+
+
+def classification_outputs(logits: tf.Tensor, embeddings: tf.Tensor) -> dict[str, tf.Tensor]:
+    """The served outputs of a classifier."""
+    return {
+        "logits": logits,
+        "probabilities": tf.nn.softmax(logits, axis=-1),
+        "class_ids": tf.argmax(logits, axis=-1, output_type=tf.int64),
+        "embeddings": embeddings,
+    }
+
+
+def regression_outputs(values: tf.Tensor, embeddings: tf.Tensor) -> dict[str, tf.Tensor]:
+    """The served outputs of a regressor."""
+    return {"predictions": values, "embeddings": embeddings}

@@ -1,0 +1,152 @@
+"""What graph classification and graph regression share: many graphs, batched, one row each."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from tfgraphtune.data import sources
+from tfgraphtune.data.errors import ValidationError
+from tfgraphtune.data.graph_batching import GraphBatcher
+from tfgraphtune.data.preprocessing import Preprocessing
+from tfgraphtune.data.splits import stratified_folds, stratified_holdout
+from tfgraphtune.models.tasks.graph_classification import GRAPH_HEADS, GraphModel
+from tfgraphtune.tasks.base import FitInputs, Task, TaskData, request_graph, target_statistics
+
+SPLITS = ("train", "validation", "test")
+
+
+def graph_splits(dataset, config: Mapping[str, Any], *, stratify: bool) -> dict[str, np.ndarray]:
+    """The source's own split, else seeded k-fold: fold ``data.fold`` tests, and
+    ``data.validation_fraction`` of the other folds validates (stratified by class for
+    classification)."""
+    if dataset.splits:
+        for name in ("train", "validation"):
+            if not len(dataset.splits.get(name, ())):
+                raise ValidationError(f"the graphs' split column puts no graph in {name!r}.")
+        return {name: np.asarray(dataset.splits.get(name, []), np.int64) for name in SPLITS}
+    data, seed = config["data"], int(config["train"]["seed"])
+    strata = dataset.labels if stratify else np.zeros(len(dataset.graphs), np.int64)
+    folds = stratified_folds(strata, int(data["folds"]), seed)
+    fold = int(data["fold"])
+    rest = np.sort(np.concatenate([f for i, f in enumerate(folds) if i != fold]))
+    train, validation = stratified_holdout(rest, strata, float(data["validation_fraction"]), seed)
+    return {"train": train, "validation": validation, "test": folds[fold]}
+
+
+class GraphTask(Task):
+    """A prediction per graph: node embeddings pooled per graph (``model.readout``), a head.
+
+    Graphs are merged into batches of ``train.batch_size`` components; the training
+    batches are reshuffled every epoch. The feature normalization is fitted on the nodes
+    of the training graphs only.
+    """
+
+    rows = "graphs"
+    heads = GRAPH_HEADS
+    default_head = "mlp"
+    config_keys = frozenset(
+        {"model.readout", "data.folds", "data.fold", "data.validation_fraction"}
+    )
+
+    def prepare(
+        self, config, *, preprocessing=None, gcn_normalization=False, source=None
+    ) -> TaskData:
+        data = config["data"]
+        dataset = source if source is not None else sources.load_graph_data(data)
+        labels = dataset.labels
+        integer = np.issubdtype(labels.dtype, np.integer)
+        if not self.regression and not integer:
+            raise ValidationError(
+                f"graph labels of {dataset.name!r} are real-valued; graph_classification needs "
+                "integer class ids (use task: graph_regression)."
+            )
+        splits = graph_splits(dataset, config, stratify=not self.regression)
+        ns, feature = dataset.node_set, dataset.feature
+        raw_first = dataset.graphs[0].node_sets[ns][feature]
+        batcher = GraphBatcher(dataset.graphs, label_feature=dataset.label)
+        if preprocessing is None:
+            raw = batcher.node_sets[ns].values[feature]
+            preprocessing = Preprocessing.fit(
+                data["normalize_features"],
+                raw[batcher.node_rows(ns, splits["train"])],
+                edge_cleaning=sources.cleaning_steps(data),
+                fitted_on=f"the nodes of {len(splits['train'])} training graphs",
+            )
+        if preprocessing.feature_normalization:
+            batcher.transform_feature(ns, feature, preprocessing.normalize)
+        batch_size = int(config["train"]["batch_size"])
+        seed = int(config["train"]["seed"])
+
+        def batches(indices, shuffle=False):
+            return batcher.dataset(indices, batch_size=batch_size, shuffle=shuffle, seed=seed)
+
+        inputs = {"fit": batches(splits["train"], True)}
+        inputs.update({name: batches(ids) for name, ids in splits.items() if len(ids)})
+        mean, std = target_statistics(labels[splits["train"]]) if self.regression else (None, None)
+        return TaskData(
+            task=self.name,
+            schema=dataset.schema,
+            node_set=ns,
+            edge_set=dataset.edge_set,
+            feature=feature,
+            num_features=int(raw_first.shape[-1]),
+            feature_dtype=raw_first.dtype.name,
+            preprocessing=preprocessing,
+            splits=splits,
+            num_outputs=1 if self.regression else dataset.num_classes,
+            target_mean=mean,
+            target_std=std,
+            notes=tuple(dataset.notes),
+            warmup_graph=request_graph(dataset.graphs[0], ns, feature, dataset.edge_set),
+            inputs=inputs,
+            source=dataset,
+        )
+
+    def any_graph(self, data: TaskData):
+        return next(iter(data.inputs["validation"]))[0]
+
+    def build_model(self, backbone, data: TaskData, config) -> GraphModel:
+        model = config["model"]
+        return GraphModel(
+            backbone,
+            data.num_outputs,
+            readout=model["readout"],
+            head=self.head_of(config),
+            head_dropout=model["head_dropout"],
+            head_hidden_units=model["head_hidden_units"],
+            target_mean=data.target_mean,
+            target_std=data.target_std,
+        )
+
+    def fit_inputs(self, data: TaskData, config) -> FitInputs:
+        batch_size = int(config["train"]["batch_size"])
+        steps = -(-len(data.splits["train"]) // batch_size)
+        return FitInputs(data.inputs["fit"], data.inputs["validation"], epoch_steps=steps)
+
+    def predictions(self, model, data: TaskData, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(labels, outputs)`` of one split, in split order."""
+        outputs, labels = [], []
+        for graph, batch_labels in data.inputs[split]:
+            outputs.append(model(graph, training=False).numpy())
+            labels.append(batch_labels.numpy())
+        return np.concatenate(labels), np.concatenate(outputs)
+
+    def evaluate(self, model, data: TaskData) -> dict[str, dict[str, float]]:
+        metrics = {}
+        for split in SPLITS:
+            if split in data.inputs:
+                metrics[split] = self.score(*self.predictions(model, data, split))
+        return metrics
+
+    def score(self, labels: np.ndarray, outputs: np.ndarray) -> dict[str, float]:
+        raise NotImplementedError
+
+    def serving_outputs(self, model, graph):
+        embeddings = model.graph_embeddings(graph, training=False)
+        return self.outputs_from(model.head(embeddings, training=False), embeddings)
+
+    def outputs_from(self, values, embeddings) -> dict:
+        raise NotImplementedError

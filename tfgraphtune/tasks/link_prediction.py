@@ -1,0 +1,165 @@
+"""Link prediction: score node pairs of one graph; held-out edges never pass messages."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from tfgraphtune.data import sources
+from tfgraphtune.data.preprocessing import Preprocessing
+from tfgraphtune.layers.propagation import precompute_gcn_normalization
+from tfgraphtune.models.tasks.link_prediction import LinkModel, link_inputs, split_edges
+from tfgraphtune.tasks.base import FitInputs, Task, TaskData, request_graph
+from tfgraphtune.training.losses import PairBinaryCrossentropy
+from tfgraphtune.training.ranking_metrics import average_precision, roc_auc
+
+
+class LinkPrediction(Task):
+    """Edges of the graph's edge set split into train/validation/test (Kipf & Welling's GAE
+    protocol, `split_edges`); the model scores pairs with ``model.decoder`` over backbone
+    embeddings computed on the training edges only.
+
+    Training pairs every training edge with ``train.negatives_per_positive`` fresh random
+    pairs per epoch (or, with ``all``, the GAE's loss over every pair). Evaluation: exact
+    ROC-AUC and average precision on the held-out edges against as many non-edges. The
+    feature normalization is fitted on every node (all node features are inputs; the
+    labels are the edges). Served: node ``embeddings``; the ``score_pairs`` signatures
+    score pairs of a request graph's nodes.
+    """
+
+    name = "link_prediction"
+    rows = "nodes"
+    metric_names = ("auc", "ap")
+    default_objective = ("val_roc_auc", "max")
+    config_keys = frozenset(
+        {
+            "model.decoder",
+            "train.negatives_per_positive",
+            "data.val_fraction",
+            "data.test_fraction",
+        }
+    )
+    scores_pairs = True
+    # Positives weigh as much as their negatives in the loss; ROC-AUC/AP stay unweighted.
+    metrics_weighted = False
+    serving_outputs_doc = (
+        "`embeddings` [B,N,H] (node embeddings for any pair decoder or nearest-neighbour "
+        "index), `num_nodes` [B]; the `score_pairs` signatures also take `pairs` [B,P,2] "
+        "(node indices local to each graph) and `num_pairs` [B], and return `logits`, "
+        "`probabilities` [B,P] (0 on padding)."
+    )
+
+    def prepare(
+        self, config, *, preprocessing=None, gcn_normalization=False, source=None
+    ) -> TaskData:
+        data = config["data"]
+        dataset = (
+            source
+            if source is not None
+            else sources.load_node_data(data, labelled=False, split=False)
+        )
+        raw = dataset.graph.node_sets[dataset.node_set][dataset.feature]
+        if preprocessing is None:
+            preprocessing = Preprocessing.fit(
+                data["normalize_features"],
+                raw.numpy(),
+                edge_cleaning=sources.cleaning_steps(data),
+                fitted_on=f"all {dataset.num_nodes} nodes (their features are inputs)",
+            )
+        graph = preprocessing.apply(dataset.graph, dataset.node_set, dataset.feature)
+        split = split_edges(
+            graph,
+            dataset.edge_set,
+            val_fraction=float(data["val_fraction"]),
+            test_fraction=float(data["test_fraction"]),
+            seed=int(config["train"]["seed"]),
+        )
+        if gcn_normalization:
+            # The message-passing graph is fixed: compute the GCN coefficients once.
+            split = dataclasses.replace(
+                split,
+                train_graph=precompute_gcn_normalization(split.train_graph, dataset.edge_set),
+            )
+        return TaskData(
+            task=self.name,
+            schema=dataset.schema,
+            node_set=dataset.node_set,
+            edge_set=dataset.edge_set,
+            feature=dataset.feature,
+            num_features=dataset.num_features,
+            feature_dtype=raw.dtype.name,
+            preprocessing=preprocessing,
+            splits={
+                "train": split.train_pos,
+                "validation": split.val_pairs,
+                "test": split.test_pairs,
+            },
+            num_outputs=1,
+            target_mean=None,
+            target_std=None,
+            notes=tuple(dataset.notes),
+            warmup_graph=request_graph(
+                dataset.graph, dataset.node_set, dataset.feature, dataset.edge_set
+            ),
+            inputs=split,
+            source=dataset,
+        )
+
+    def any_graph(self, data: TaskData):
+        return data.inputs.train_graph
+
+    def example_inputs(self, graph):
+        return graph, tf.zeros([1, 2], tf.int64)
+
+    def build_model(self, backbone, data: TaskData, config) -> LinkModel:
+        model = config["model"]
+        return LinkModel(
+            backbone,
+            decoder=model["decoder"],
+            hidden_units=model["head_hidden_units"],
+            dropout=model["head_dropout"],
+        )
+
+    def loss(self, config):
+        return PairBinaryCrossentropy()
+
+    def keras_metrics(self, config):
+        return [
+            tf.keras.metrics.AUC(curve="ROC", from_logits=True, name="auc"),
+            tf.keras.metrics.AUC(curve="PR", from_logits=True, name="ap"),
+        ]
+
+    def fit_inputs(self, data: TaskData, config) -> FitInputs:
+        inputs = link_inputs(
+            data.inputs,
+            negatives_per_positive=config["train"]["negatives_per_positive"],
+            seed=int(config["train"]["seed"]),
+        )
+        return FitInputs(inputs["train"], inputs["validation"])
+
+    def scores(self, model, data: TaskData, pairs: np.ndarray) -> np.ndarray:
+        """Logits of node pairs on the training graph."""
+        return model((data.inputs.train_graph, tf.constant(pairs)), training=False).numpy()
+
+    def evaluate(self, model, data: TaskData) -> dict[str, dict[str, float]]:
+        split = data.inputs
+        metrics = {}
+        for name, pairs, labels in (
+            ("validation", split.val_pairs, split.val_labels),
+            ("test", split.test_pairs, split.test_labels),
+        ):
+            scores = self.scores(model, data, pairs)
+            metrics[name] = {
+                "roc_auc": roc_auc(labels, scores),
+                "ap": average_precision(labels, scores),
+            }
+        return metrics
+
+    def serving_outputs(self, model, graph):
+        return {"embeddings": model.backbone(graph, training=False)}
+
+    def pair_scores(self, model, graph, pairs):
+        logits = model.decode(model.backbone(graph, training=False), pairs, training=False)
+        return {"logits": logits, "probabilities": tf.sigmoid(logits)}
