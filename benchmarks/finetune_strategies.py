@@ -88,12 +88,12 @@ def main() -> None:
     args = parser.parse_args()
 
     import tfgraphtune  # noqa: F401
+    from tfgraphtune.data.datasets.registry import load_dataset
     from tfgraphtune.finetune.report import before_after, strategy_table, to_markdown
-    from tfgraphtune.finetune.runner import finetune_node_classification
     from tfgraphtune.models.checkpoint import read_pretrained
     from tfgraphtune.pretrain.runner import pretrain
-    from tfgraphtune.training import node_runner
     from tfgraphtune.training.config import load_config
+    from tfgraphtune.training.train import train
 
     _common.set_threads(args.threads)
     start = time.perf_counter()
@@ -134,7 +134,7 @@ def main() -> None:
             "finetune.unfreeze_every=25",
         ],
     )
-    dataset, graph = node_runner.prepare_node_data(base)
+    dataset = load_dataset(args.dataset, args.data_dir)
     names = args.strategies.split(",")
     accuracies = {name: [] for name in names}
     fractions = {}
@@ -153,9 +153,8 @@ def main() -> None:
                     "backbone": None if name == "scratch" else backbone_path,
                 },
             }
-            metrics = finetune_node_classification(
-                config, dataset_and_graph=(few, graph), write=False
-            )
+            # The CLI's path (`tfgraphtune finetune`) on the few-label split.
+            metrics = train(config, dataset=few, write=False).metrics
             accuracies[name].append(metrics["test"]["accuracy"])
             fractions[name] = metrics["trainable_fraction"]
             print(

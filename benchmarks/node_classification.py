@@ -39,10 +39,8 @@ def main() -> None:
     import tensorflow as tf
 
     import tfgraphtune  # noqa: F401
-    from tfgraphtune.models.tasks.node_classification import full_batch_inputs
-    from tfgraphtune.training import node_runner
-    from tfgraphtune.training.callbacks import StepTimer, standard_callbacks
     from tfgraphtune.training.config import load_config
+    from tfgraphtune.training.train import train
 
     _common.set_threads(args.threads)
     config = load_config(
@@ -51,30 +49,27 @@ def main() -> None:
             f"data.dataset={args.dataset}",
             f"data.data_dir={args.data_dir}",
             f"train.epochs={args.epochs}",
+            "train.tensorboard=false",
+            "train.early_stopping="
+            + (
+                "null" if not args.patience else f"{{monitor: val_loss, patience: {args.patience}}}"
+            ),
         ],
     )
-    dataset, graph = node_runner.prepare_node_data(config)
-    inputs = full_batch_inputs(dataset, graph)
     accuracies, step_medians, inference_medians, epochs_run = [], [], [], []
+    data = None
     start = time.perf_counter()
     for seed in range(args.seeds):
-        tf.keras.utils.set_random_seed(seed)
-        model = node_runner.build_node_model(config, dataset)
-        node_runner.compile_node_model(model, config)
-        timer = StepTimer()
-        callbacks = [timer, *standard_callbacks(patience=args.patience or None)]
-        history = model.fit(
-            inputs["train"].repeat(),
-            steps_per_epoch=1,
-            epochs=args.epochs,
-            validation_data=inputs["validation"],
-            callbacks=callbacks,
-            verbose=0,
+        # The CLI's path (`tfgraphtune finetune`), without writing a run folder; the data
+        # is prepared once (the public split does not depend on the seed).
+        result = train(
+            {**config, "train": {**config["train"], "seed": seed}}, write=False, data=data
         )
-        metrics = node_runner.node_metrics(model, dataset, graph)
+        data, model, metrics = result.data, result.model, result.metrics
         accuracies.append(metrics["test"]["accuracy"])
-        step_medians.append(float(np.median(timer.step_times[1:])))
-        epochs_run.append(len(history.history["loss"]))
+        step_medians.append(float(metrics["step_time_median_s"]))
+        epochs_run.append(metrics["epochs_run"])
+        graph = data.inputs
         forward = tf.function(lambda g, m=model: m(g, training=False))
         forward(graph)
         times = []

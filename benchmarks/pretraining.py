@@ -60,7 +60,7 @@ def main() -> None:
     import tfgraphtune  # noqa: F401
     from tfgraphtune.pretrain.probe import PROBE_PROTOCOLS, linear_probe_accuracy
     from tfgraphtune.pretrain.runner import pretrain
-    from tfgraphtune.training import node_runner
+    from tfgraphtune.tasks import get_task
     from tfgraphtune.training.config import load_config
 
     _common.set_threads(args.threads)
@@ -74,7 +74,11 @@ def main() -> None:
     if base["pretrain"]["method"] != args.method:
         parser.error(f"{config_path} pre-trains {base['pretrain']['method']}, not {args.method}")
     headline = args.probe or ("graphmae" if args.method == "graphmae" else "dgi")
-    dataset, graph = node_runner.prepare_node_data(base)
+    # The graph as node classification sees it (the probe's labels and public split).
+    data = get_task("node_classification").prepare(
+        {**base, "task": "node_classification"}, gcn_normalization=base["model"]["conv"] == "gcn"
+    )
+    dataset, graph = data.source, data.inputs
     probes = {name: [] for name in PROBE_PROTOCOLS}
     times, losses, epochs_run = [], [], []
     start = time.perf_counter()

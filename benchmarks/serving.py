@@ -78,7 +78,7 @@ def main() -> None:
     from tfgraphtune.serving.compression import MagnitudePruning, gzipped_size
     from tfgraphtune.serving.exporter import export_run, graph_tensor_from_arrays
     from tfgraphtune.training.config import load_config
-    from tfgraphtune.training.node_runner import train_node_classification
+    from tfgraphtune.training.train import train
 
     _common.set_threads(args.threads)
     start = time.perf_counter()
@@ -98,14 +98,14 @@ def main() -> None:
             ],
         )
 
-    train_node_classification(config("float32"))
+    train(config("float32"))
     pruning = MagnitudePruning(
         args.sparsity,
         begin_step=args.epochs // 10,
         end_step=args.epochs * 6 // 10,
         frequency=max(args.epochs // 20, 1),
     )
-    train_node_classification(config("pruned"), model_hook=lambda model: [pruning])
+    train(config("pruned"), callbacks=[pruning])
     print(
         f"trained ({time.perf_counter() - start:.0f} s); pruned sparsity {pruning.sparsity():.3f}",
         flush=True,

@@ -27,7 +27,7 @@ def test_optimizers_by_name(name):
         ({"name": "lamb"}, "Received: optimizer='lamb'"),
         ({"weight_decay": -1.0}, "Received: weight_decay=-1.0"),
         ({"learning_rate": 0.0}, "Received: learning_rate=0.0"),
-        ({"schedule": "step"}, "Received: schedule='step'"),
+        ({"schedule": "linear"}, "Received: schedule='linear'"),
     ],
     ids=["name", "decay", "lr", "schedule"],
 )
@@ -41,6 +41,13 @@ def test_cosine_schedule_with_warmup():
     # Linear warmup: half way through, half the peak rate.
     np.testing.assert_allclose(float(schedule(5)), 0.05, rtol=1e-5)
     np.testing.assert_allclose(float(schedule(10)), 0.1, rtol=1e-5)
+
+
+def test_step_schedule_halves_the_rate_every_period():
+    # The GIN paper's schedule: 0.01, halved every 50 epochs (here 50 steps).
+    schedule = make_schedule(0.01, "step", decay_steps=50, decay_rate=0.5)
+    rates = [float(schedule(step)) for step in (0, 49, 50, 99, 100)]
+    np.testing.assert_allclose(rates, [0.01, 0.01, 0.005, 0.005, 0.0025], rtol=1e-6)
 
 
 def test_label_smoothing_matches_hand_value():

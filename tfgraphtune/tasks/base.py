@@ -162,7 +162,7 @@ class Task(abc.ABC):
     def logged_metrics(self) -> list[str]:
         """Every name ``model.fit`` logs for this task (``loss``, metrics, ``val_`` ones)."""
         names = ["loss", *self.metric_names]
-        return names + [f"val_{name}" for name in names]
+        return names + [f"val_{name}" for name in names] + list(self.extra_logged)
 
     def check_config(self, config: Mapping[str, Any]) -> list[str]:
         """Settings this task cannot honour, one message each (empty when all can).
@@ -249,6 +249,13 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def fit_inputs(self, data: TaskData, config: Mapping[str, Any]) -> FitInputs:
         """The training and validation data sets."""
+
+    def training_callbacks(self, data: TaskData) -> list[tf.keras.callbacks.Callback]:
+        """Callbacks that log task metrics Keras cannot compute (run before early stopping)."""
+        return []
+
+    # Names those callbacks log (with their ``val_`` prefix), for early stopping checks.
+    extra_logged: ClassVar[tuple[str, ...]] = ()
 
     # --- evaluation ----------------------------------------------------------------
 

@@ -139,6 +139,11 @@ class LinkPrediction(Task):
         )
         return FitInputs(inputs["train"], inputs["validation"])
 
+    extra_logged = ("val_roc_auc", "val_average_precision")
+
+    def training_callbacks(self, data: TaskData) -> list[tf.keras.callbacks.Callback]:
+        return [ExactPairMetrics(self, data)]
+
     def scores(self, model, data: TaskData, pairs: np.ndarray) -> np.ndarray:
         """Logits of node pairs on the training graph."""
         return model((data.inputs.train_graph, tf.constant(pairs)), training=False).numpy()
@@ -163,3 +168,24 @@ class LinkPrediction(Task):
     def pair_scores(self, model, graph, pairs):
         logits = model.decode(model.backbone(graph, training=False), pairs, training=False)
         return {"logits": logits, "probabilities": tf.sigmoid(logits)}
+
+
+class ExactPairMetrics(tf.keras.callbacks.Callback):
+    """Logs the exact ROC-AUC and average precision of the validation pairs every epoch.
+
+    Keras's ``AUC`` metric approximates the curves on a fixed threshold grid; published
+    link prediction results (and model selection by them) use the exact values, which one
+    forward pass over the validation pairs gives. Logged as ``val_roc_auc`` and
+    ``val_average_precision`` for early stopping and the history.
+    """
+
+    def __init__(self, task: LinkPrediction, data: TaskData):
+        super().__init__()
+        self.task, self.data = task, data
+
+    def on_epoch_end(self, epoch, logs=None):
+        split = self.data.inputs
+        scores = self.task.scores(self.model, self.data, split.val_pairs)
+        if logs is not None:
+            logs["val_roc_auc"] = roc_auc(split.val_labels, scores)
+            logs["val_average_precision"] = average_precision(split.val_labels, scores)

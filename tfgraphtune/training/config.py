@@ -70,8 +70,10 @@ DEFAULTS: dict[str, Any] = {
         "optimizer": "adam",
         "learning_rate": 0.01,
         "weight_decay": 0.0,
-        "schedule": "constant",
+        "schedule": "constant",  # constant | cosine | exponential | step
         "warmup_steps": 0,
+        "decay_epochs": None,  # exponential/step: epochs per decay period (null: all epochs)
+        "decay_rate": 0.5,  # exponential/step: factor per period
         "epochs": 200,
         "batch_size": 32,
         "label_smoothing": 0.0,

@@ -190,6 +190,8 @@ def _rules() -> dict[str, tuple[Check, str]]:
         "train.weight_decay": NON_NEGATIVE,
         "train.schedule": _choice(*SCHEDULES),
         "train.warmup_steps": _int(0),
+        "train.decay_epochs": _optional(_int(1)),
+        "train.decay_rate": _number(0.0, 1.0, open_low=True),
         "train.epochs": _int(1),
         "train.batch_size": _int(1),
         "train.label_smoothing": RATE,

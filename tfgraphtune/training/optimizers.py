@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
-SCHEDULES = ("constant", "cosine", "exponential")
+SCHEDULES = ("constant", "cosine", "exponential", "step")
 
 
 def make_schedule(
@@ -20,8 +20,10 @@ def make_schedule(
 
     Args:
       learning_rate: The base (peak) learning rate, > 0.
-      schedule: ``constant``, ``cosine`` (with optional linear warmup) or ``exponential``.
-      decay_steps: Steps of the cosine decay / of one exponential decay period.
+      schedule: ``constant``, ``cosine`` (with optional linear warmup), ``exponential``
+        (smooth) or ``step`` (multiplied by `decay_rate` every `decay_steps` steps, as the
+        GIN paper's "halve every 50 epochs").
+      decay_steps: Steps of the cosine decay / of one exponential or step period.
       warmup_steps: Linear warmup steps before the cosine decay.
       decay_rate: Factor per `decay_steps` for ``exponential``.
 
@@ -48,7 +50,9 @@ def make_schedule(
                 0.0, decay_steps, warmup_target=learning_rate, warmup_steps=warmup_steps
             )
         return tf.keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
-    return tf.keras.optimizers.schedules.ExponentialDecay(learning_rate, decay_steps, decay_rate)
+    return tf.keras.optimizers.schedules.ExponentialDecay(
+        learning_rate, decay_steps, decay_rate, staircase=schedule == "step"
+    )
 
 
 def make_optimizer(
@@ -60,6 +64,7 @@ def make_optimizer(
     schedule: str = "constant",
     decay_steps: int = 1000,
     warmup_steps: int = 0,
+    decay_rate: float = 0.5,
     clipnorm: float | None = None,
 ) -> tf.keras.optimizers.Optimizer:
     """Builds a tf_keras optimizer.
@@ -72,7 +77,7 @@ def make_optimizer(
       learning_rate: Base learning rate.
       weight_decay: Decoupled weight decay, >= 0.
       momentum: SGD momentum.
-      schedule, decay_steps, warmup_steps: See `make_schedule`.
+      schedule, decay_steps, warmup_steps, decay_rate: See `make_schedule`.
       clipnorm: Optional gradient norm clipping.
 
     Raises:
@@ -89,7 +94,11 @@ def make_optimizer(
             f"Received: weight_decay={weight_decay!r}"
         )
     rate = make_schedule(
-        learning_rate, schedule, decay_steps=decay_steps, warmup_steps=warmup_steps
+        learning_rate,
+        schedule,
+        decay_steps=decay_steps,
+        warmup_steps=warmup_steps,
+        decay_rate=decay_rate,
     )
     decay = weight_decay or None
     if name == "adam":

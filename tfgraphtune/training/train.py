@@ -144,8 +144,9 @@ def compile_model(
         train["learning_rate"],
         weight_decay=train["weight_decay"],
         schedule=train["schedule"],
-        decay_steps=max(int(train["epochs"]) * steps_per_epoch, 1),
+        decay_steps=max(int(train["decay_epochs"] or train["epochs"]) * steps_per_epoch, 1),
         warmup_steps=train["warmup_steps"],
+        decay_rate=train["decay_rate"],
     )
     optimizer = strategy.wrap_optimizer(optimizer, model)
     metrics = task.keras_metrics(config)
@@ -165,6 +166,7 @@ class Trainable:
       strategy: The fine-tuning strategy applied.
       callbacks: The strategy's callbacks (e.g. gradual unfreezing).
       trainable_fraction: Trainable / all parameters at the start.
+      task_callbacks: The task's metric callbacks (they run before early stopping).
     """
 
     model: tf.keras.Model
@@ -172,6 +174,7 @@ class Trainable:
     strategy: FineTuneStrategy
     callbacks: list
     trainable_fraction: float
+    task_callbacks: list = dataclasses.field(default_factory=list)
 
 
 def make_trainable(
@@ -187,7 +190,7 @@ def make_trainable(
     fraction = trainable_fraction(model)
     fit = task.fit_inputs(data, config)
     compile_model(model, config, task, strategy, fit.epoch_steps)
-    return Trainable(model, fit, strategy, callbacks, fraction)
+    return Trainable(model, fit, strategy, callbacks, fraction, task.training_callbacks(data))
 
 
 def training_callbacks(config: Mapping[str, Any], *, log_dir: str | None = None) -> list:
@@ -218,6 +221,7 @@ def fit_trainable(
         initial_epoch=int(initial_epoch),
         validation_data=trainable.fit.validation,
         callbacks=[
+            *trainable.task_callbacks,
             *training_callbacks(config, log_dir=log_dir),
             *trainable.callbacks,
             *callbacks,
