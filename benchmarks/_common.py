@@ -46,3 +46,20 @@ def report(results: dict, json_path: str | None, rows: list[tuple[str, str]]) ->
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(json_path).write_text(json.dumps(results, indent=2))
         print(f"wrote {json_path}")
+
+
+def write_json(results: dict, json_path: str | None) -> dict:
+    """Writes the results as JSON when a path is given; returns them."""
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps(results, indent=2))
+    return results
+
+
+def run_script(command: list[str], **options) -> str:
+    """Runs a benchmark script or a peer's script in a child process; returns its stdout."""
+    import subprocess
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(command, check=True, capture_output=True, text=True, env=env, **options)
+    return done.stdout

@@ -32,7 +32,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 import _common
@@ -170,10 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"{results['gin_paper_protocol_accuracy_mean']:.4f} +- "
         f"{results['gin_paper_protocol_accuracy_std']:.4f} | |"
     )
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(results, handle, indent=2)
-    return results
+    return _common.write_json(results, args.json)
 
 
 if __name__ == "__main__":

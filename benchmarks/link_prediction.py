@@ -32,7 +32,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 import _common
@@ -137,10 +136,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"{results['ap_mean']:.4f} +- {results['ap_std']:.4f} | | "
         f"{results['train_time_s']:.1f} (total) |"
     )
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(results, handle, indent=2)
-    return results
+    return _common.write_json(results, args.json)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -52,49 +51,20 @@ def main() -> None:
     args = parser.parse_args()
 
     ours, pyg = [], []
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    common = ["--dataset", args.dataset, "--seeds", str(args.seeds), "--threads", str(args.threads)]
     for round_index in range(args.rounds):
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "ours.json"
-            subprocess.run(
-                [
-                    sys.executable,
-                    str(HERE / "node_classification.py"),
-                    "--dataset",
-                    args.dataset,
-                    "--seeds",
-                    str(args.seeds),
-                    "--threads",
-                    str(args.threads),
-                    "--data-dir",
-                    args.data_dir,
-                    "--json",
-                    str(out),
-                ],
-                check=True,
-                env=env,
-                capture_output=True,
-                text=True,
-            )
+            _common.run_script(
+                [sys.executable, str(HERE / "node_classification.py"), *common,
+                 "--data-dir", args.data_dir, "--json", str(out)]
+            )  # fmt: skip
             ours.append(json.loads(out.read_text()))
-        result = subprocess.run(
-            [
-                args.pyg_python,
-                str(Path(args.bench_dir) / "pyg_gcn.py"),
-                "--dataset",
-                args.dataset,
-                "--seeds",
-                str(args.seeds),
-                "--threads",
-                str(args.threads),
-                "--root",
-                str(Path(args.data_dir) / "planetoid"),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        pyg.append(_last_json_line(result.stdout))
+        stdout = _common.run_script(
+            [args.pyg_python, str(Path(args.bench_dir) / "pyg_gcn.py"), *common,
+             "--root", str(Path(args.data_dir) / "planetoid")]
+        )  # fmt: skip
+        pyg.append(_last_json_line(stdout))
         print(
             f"round {round_index}: ours {ours[-1]['epoch_time_median_s'] * 1e3:.1f} ms, "
             f"pyg {pyg[-1]['train_epoch_median_ms']:.1f} ms",

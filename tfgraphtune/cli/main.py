@@ -99,12 +99,71 @@ def add_override_argument(parser: argparse.ArgumentParser, example: str) -> None
     )
 
 
-def config_overrides(args: argparse.Namespace, shortcuts: dict[str, str | None]) -> list[str]:
-    """``key=value`` overrides from shortcut flags (config key -> flag value), then ``--set``.
+# Shortcut flags of the config commands: flag -> (config key, type, help beyond "overrides").
+SHORTCUTS = {
+    "--dataset": ("data.dataset", str, ""),
+    "--task": ("task", str, ""),
+    "--epochs": ("train.epochs", int, ""),
+    "--seed": ("train.seed", int, ""),
+    "--out": ("out", str, "the output folder"),
+    "--backbone": ("finetune.backbone", str, "a pre-trained checkpoint (tfgraphtune pretrain)"),
+    "--strategy": ("finetune.strategy", str, "the fine-tuning strategy"),
+    "--resume": ("finetune.resume", str, "a fine-tuned run folder to continue on new data"),
+    "--method": ("pretrain.method", str, ""),
+    "--pretrain-epochs": ("pretrain.epochs", int, ""),
+    "--tuner": ("tune.tuner", str, ""),
+    "--max-trials": ("tune.max_trials", int, ""),
+    "--tune-seed": ("tune.seed", int, "the tuner's sampling"),
+}
 
-    Flags left unset (None) override nothing; ``--set`` comes last, so it wins.
+
+def add_config_arguments(
+    parser: argparse.ArgumentParser,
+    flags: list[str],
+    *,
+    example: str,
+    renamed: dict[str, str] | None = None,
+    required: tuple[str, ...] = (),
+) -> None:
+    """Adds ``--config``, the chosen shortcut flags, ``--set`` and ``--data-dir``.
+
+    Args:
+      parser: The subcommand's parser.
+      flags: Names from `SHORTCUTS`.
+      example: An example ``--set`` override for the help.
+      renamed: Shortcut name -> the flag name this command shows (e.g. pretrain's
+        ``--epochs`` sets ``pretrain.epochs``: ``{"--pretrain-epochs": "--epochs"}``).
+      required: Flags (as shown) that must be given.
     """
-    pairs = [f"{key}={value}" for key, value in shortcuts.items() if value is not None]
+    renamed = renamed or {}
+    parser.add_argument("--config", help="YAML config file (default: built-in defaults)")
+    shortcuts = {}
+    for flag in flags:
+        key, kind, extra = SHORTCUTS[flag]
+        shown = renamed.get(flag, flag)
+        action = parser.add_argument(
+            shown,
+            type=kind,
+            required=shown in required,
+            help=f"overrides {key}" + (f" ({extra})" if extra else ""),
+        )
+        shortcuts[action.dest] = key
+    shortcuts["data_dir"] = "data.data_dir"
+    add_override_argument(parser, example)
+    add_data_dir_argument(parser)
+    parser.set_defaults(shortcuts=shortcuts)
+
+
+def config_overrides(args: argparse.Namespace) -> list[str]:
+    """``key=value`` overrides from the shortcut flags given, then the ``--set`` ones.
+
+    Flags left unset override nothing; ``--set`` comes last, so it wins.
+    """
+    pairs = [
+        f"{key}={getattr(args, dest)}"
+        for dest, key in args.shortcuts.items()
+        if getattr(args, dest, None) is not None
+    ]
     return pairs + list(args.overrides)
 
 

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tfgraphtune.cli.main import (
-    add_data_dir_argument,
-    add_override_argument,
-    config_overrides,
-    print_summary,
-)
+from tfgraphtune.cli.main import add_config_arguments, config_overrides, print_summary
 
 
 def register(subparsers) -> None:
@@ -21,13 +16,10 @@ def register(subparsers) -> None:
         "A stage whose output exists and whose inputs are unchanged is skipped, so rerunning "
         "the command after a change redoes only what the change affects.",
     )
-    parser.add_argument("--config", help="YAML config file (default: built-in defaults)")
-    parser.add_argument("--out", help="pipeline folder (overrides out)")
-    parser.add_argument("--epochs", type=int, help="overrides train.epochs")
-    parser.add_argument("--seed", type=int, help="overrides train.seed")
+    add_config_arguments(
+        parser, ["--out", "--epochs", "--seed", "--dataset"], example="finetune.strategy=adapter"
+    )
     parser.add_argument("--force", action="store_true", help="re-run every stage")
-    add_override_argument(parser, "finetune.strategy=adapter")
-    add_data_dir_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -35,16 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from tfgraphtune.training.config import load_config
     from tfgraphtune.training.pipeline import run_pipeline
 
-    overrides = config_overrides(
-        args,
-        {
-            "out": args.out,
-            "train.epochs": args.epochs,
-            "train.seed": args.seed,
-            "data.data_dir": args.data_dir,
-        },
-    )
-    config = load_config(args.config, overrides)
+    config = load_config(args.config, config_overrides(args))
     results = run_pipeline(config, force=args.force, log=lambda line: print(line, flush=True))
     metrics = (results.get("evaluate") or results.get("finetune") or {}).get("metrics")
     if metrics:

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from tfgraphtune.cli.errors import UserError
-from tfgraphtune.cli.main import add_data_dir_argument, add_override_argument, config_overrides
+from tfgraphtune.cli.main import add_config_arguments, config_overrides
 
 EXIT_SEARCH_FAILED = 1
 STRATEGIES = ("none", "mirrored", "one_device")
@@ -41,21 +41,13 @@ def register(subparsers) -> None:
         "KERASTUNER_ORACLE_PORT and KERASTUNER_TUNER_ID (chief / worker0 / ...) and run the "
         "same command in each process. Rerunning a command resumes its search.",
     )
-    parser.add_argument("--config", help="YAML config file (default: built-in defaults)")
-    parser.add_argument(
-        "--tuner", choices=["random", "hyperband", "bayesian"], help="overrides tune.tuner"
+    add_config_arguments(
+        parser,
+        ["--tuner", "--max-trials", "--out", "--dataset", "--epochs", "--tune-seed"],
+        example="tune.objective.name=val_loss",
+        renamed={"--tune-seed": "--seed"},
+        required=("--out",),
     )
-    parser.add_argument(
-        "--max-trials",
-        type=int,
-        help="overrides tune.max_trials (random, bayesian; Hyperband's trials follow from "
-        "tune.max_epochs, tune.factor and tune.hyperband_iterations)",
-    )
-    parser.add_argument("--out", required=True, help="search folder (resumed if it exists)")
-    parser.add_argument("--dataset", help="overrides data.dataset")
-    parser.add_argument("--epochs", type=int, help="overrides train.epochs")
-    parser.add_argument("--seed", type=int, help="overrides tune.seed (the tuner's sampling)")
-    add_override_argument(parser, "tune.objective.name=val_loss")
     parser.add_argument(
         "--overwrite",
         action="store_true",
@@ -91,23 +83,7 @@ def register(subparsers) -> None:
         help="chief: give up after this many seconds (default: never)",
     )
     parser.add_argument("--quiet", action="store_true", help="no KerasTuner progress output")
-    add_data_dir_argument(parser)
     parser.set_defaults(handler=run)
-
-
-def collect_overrides(args: argparse.Namespace) -> list[str]:
-    return config_overrides(
-        args,
-        {
-            "data.dataset": args.dataset,
-            "train.epochs": args.epochs,
-            "tune.seed": args.seed,
-            "tune.tuner": args.tuner,
-            "tune.max_trials": args.max_trials,
-            "out": args.out,
-            "data.data_dir": args.data_dir,
-        },
-    )
 
 
 def make_strategy(name: str):
@@ -128,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from tfgraphtune.tuning.tuners import make_tuner
 
     try:
-        config = load_config(args.config, collect_overrides(args))
+        config = load_config(args.config, config_overrides(args))
         role = distributed.role_from_env()
         objective = search_space.objective_from_config(config)
         out = Path(args.out)

@@ -16,6 +16,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
+from tfgraphtune.checks import positive_int
+
 
 class _Pieces:
     """One node or edge set of every graph, flattened: counts and concatenated values."""
@@ -164,11 +166,7 @@ class GraphBatcher:
                 f"indices must lie in [0, {self.num_graphs}); received values from "
                 f"{indices.min()} to {indices.max()}."
             )
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(
-                "Received an invalid value for batch_size, expected a positive integer. "
-                f"Received: batch_size={batch_size!r}"
-            )
+        positive_int("batch_size", batch_size)
         example, labels = self.merge(indices[:1])
         graph_spec = example.spec.relax(num_components=True, num_nodes=True, num_edges=True)
         rng = np.random.default_rng(seed)

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgraphtune.data.datasets.dataset import GraphDataset, NodeDataset
+from tfgraphtune.data.datasets.from_tables import self_edge_set
 from tfgraphtune.data.errors import ValidationError
 
 TABLES = "tables"
@@ -82,15 +83,12 @@ def load_node_data(
         )
     if name == TFRECORD:
         return _node_data_from_tfrecord(data["tfrecord"], labelled=labelled, split=split)
-    from tfgraphtune.data.datasets.registry import load_dataset
-
-    dataset = load_dataset(name, data["data_dir"])
-    if not isinstance(dataset, NodeDataset):
-        raise ValidationError(
-            f"data set {name!r} holds many graphs; this task needs one graph (use a graph "
-            "task: graph_classification or graph_regression)."
-        )
-    return dataset
+    return _known(
+        data,
+        NodeDataset,
+        "holds many graphs; this task needs one graph (use a graph task: "
+        "graph_classification or graph_regression)",
+    )
 
 
 def load_graph_data(data: Mapping[str, Any], *, labelled: bool = True) -> GraphDataset:
@@ -119,28 +117,22 @@ def load_graph_data(data: Mapping[str, Any], *, labelled: bool = True) -> GraphD
         )
     if name == TFRECORD:
         return _graph_data_from_tfrecord(data["tfrecord"], labelled=labelled)
+    return _known(
+        data,
+        GraphDataset,
+        "is one graph; graph tasks need many graphs (e.g. mutag, esol), or use a node task "
+        "or link_prediction",
+    )
+
+
+def _known(data: Mapping[str, Any], kind: type, mismatch: str):
+    """A known data set by name, checked to be of `kind` (one graph or many)."""
     from tfgraphtune.data.datasets.registry import load_dataset
 
-    dataset = load_dataset(name, data["data_dir"])
-    if not isinstance(dataset, GraphDataset):
-        raise ValidationError(
-            f"data set {name!r} is one graph; graph tasks need many graphs (e.g. mutag, esol), "
-            "or use a node task or link_prediction."
-        )
+    dataset = load_dataset(data["dataset"], data["data_dir"])
+    if not isinstance(dataset, kind):
+        raise ValidationError(f"data set {data['dataset']!r} {mismatch}.")
     return dataset
-
-
-def _single_edge_set(schema, node_set: str, where: str) -> str:
-    edge_sets = [
-        name for name, spec in schema.edge_sets.items() if spec.source == spec.target == node_set
-    ]
-    if len(edge_sets) != 1:
-        raise ValidationError(
-            f"{where}: node set {node_set!r} needs exactly one edge set from and to itself; the "
-            f"schema has {edge_sets}.",
-            set_name=node_set,
-        )
-    return edge_sets[0]
 
 
 def _read_tfrecord(section: Mapping[str, Any]):
@@ -204,7 +196,7 @@ def _node_data_from_tfrecord(section, *, labelled: bool, split: bool) -> NodeDat
         graph=graph,
         schema=schema,
         node_set=node_set,
-        edge_set=_single_edge_set(schema, node_set, str(section["path"])),
+        edge_set=self_edge_set(schema, node_set, str(section["path"])),
         feature=section["feature"],
         label=section["label"] if labelled else None,
         num_classes=num_classes,
@@ -238,7 +230,7 @@ def _graph_data_from_tfrecord(section, *, labelled: bool) -> GraphDataset:
         graphs=graphs,
         schema=schema,
         node_set=node_set,
-        edge_set=_single_edge_set(schema, node_set, str(section["path"])),
+        edge_set=self_edge_set(schema, node_set, str(section["path"])),
         feature=section["feature"],
         label=label,
         num_classes=int(values.max()) + 1 if integer else 0,

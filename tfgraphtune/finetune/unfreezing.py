@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from tfgraphtune.checks import positive_int
+
 
 def backbone_blocks(backbone) -> list[list[tf.keras.layers.Layer]]:
     """The layers of each backbone level ``i``: conv, normalization, activation, adapter."""
@@ -56,11 +58,7 @@ class GradualUnfreezing(tf.keras.callbacks.Callback):
 
     def __init__(self, backbone, *, every: int = 10):
         super().__init__()
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(
-                f"Received an invalid value for every, expected a positive integer. "
-                f"Received: every={every!r}"
-            )
+        positive_int("every", every)
         self.backbone = backbone
         self.every = every
         self.unfrozen_at: dict[int, int] = {}

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
-from tfgraphtune.layers.conv_base import (
-    check_units,
-    fresh_initializer,
-    homogeneous_edge_set,
-    project,
-)
+from tfgraphtune.layers.conv_base import AttentionConv, project
 
 
 @tf.keras.utils.register_keras_serializable(package="tfgraphtune")
-class GATConv(tf.keras.layers.Layer):
+class GATConv(AttentionConv):
     """GAT attention over incoming edges plus a self loop.
 
     Veličković et al., "Graph Attention Networks" (ICLR 2018):
@@ -53,71 +46,19 @@ class GATConv(tf.keras.layers.Layer):
       ValueError: An option is invalid, or the edge set joins two node sets.
     """
 
-    def __init__(
-        self,
-        units: int,
-        *,
-        num_heads: int = 1,
-        concat_heads: bool = True,
-        edge_set_name: str | None = None,
-        attention_dropout: float = 0.0,
-        negative_slope: float = 0.2,
-        activation: Any = None,
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        kernel_regularizer: Any = None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.units = check_units(units)
-        if not isinstance(num_heads, int) or isinstance(num_heads, bool) or num_heads <= 0:
-            raise ValueError(
-                "Received an invalid value for num_heads, expected a positive integer. "
-                f"Received: num_heads={num_heads!r}"
-            )
-        if not 0.0 <= attention_dropout < 1.0:
-            raise ValueError(
-                "Received an invalid value for attention_dropout, expected a rate in [0, 1). "
-                f"Received: attention_dropout={attention_dropout!r}"
-            )
-        self.num_heads = num_heads
-        self.concat_heads = bool(concat_heads)
-        self.edge_set_name = edge_set_name
-        self.attention_dropout = float(attention_dropout)
-        self.negative_slope = float(negative_slope)
-        self.activation = tf.keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = tf.keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = tf.keras.regularizers.get(kernel_regularizer)
-
     def build(self, input_shape):
-        input_dim = input_shape[-1]
-        if input_dim is None:
-            raise ValueError(f"{self.name}: the last dimension of node_states must be known.")
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(int(input_dim), self.num_heads * self.units),
-            initializer=fresh_initializer(self.kernel_initializer),
-            regularizer=self.kernel_regularizer,
+        self.kernel = self.add_kernel(
+            "kernel", (self.input_width(input_shape), self.num_heads * self.units)
         )
-        self.attention_source = self.add_weight(
-            name="attention_source",
-            shape=(self.num_heads, self.units),
-            initializer=fresh_initializer(self.kernel_initializer),
-        )
-        self.attention_target = self.add_weight(
-            name="attention_target",
-            shape=(self.num_heads, self.units),
-            initializer=fresh_initializer(self.kernel_initializer),
-        )
-        self.bias = None
+        heads = (self.num_heads, self.units)
+        self.attention_source = self.add_kernel("attention_source", heads, regularized=False)
+        self.attention_target = self.add_kernel("attention_target", heads, regularized=False)
         if self.use_bias:
-            width = self.num_heads * self.units if self.concat_heads else self.units
-            self.bias = self.add_weight(name="bias", shape=(width,), initializer="zeros")
+            self.bias = self.add_bias(width=self.output_width)
         super().build(input_shape)
 
     def call(self, node_states, *, graph: tfgnn.GraphTensor, training=None):
-        source, target, num_nodes = self._edges_with_self_loops(graph)
+        source, target, num_nodes = self.edges_with_self_loops(graph)
         values = tf.reshape(project(node_states, self.kernel), (-1, self.num_heads, self.units))
         source_scores = tf.einsum("nhc,hc->nh", values, self.attention_source)
         target_scores = tf.einsum("nhc,hc->nh", values, self.attention_target)
@@ -127,7 +68,7 @@ class GATConv(tf.keras.layers.Layer):
         outputs = tf.math.unsorted_segment_sum(
             tf.gather(values, source) * weights[:, :, None], target, num_nodes
         )
-        return self._finish(outputs)
+        return self.finish(outputs)
 
     def outputs_for(self, node_states, *, graph: tfgnn.GraphTensor, targets, training=None):
         """The layer's outputs for the nodes ``targets`` only (``[len(targets), width]``).
@@ -149,7 +90,7 @@ class GATConv(tf.keras.layers.Layer):
             self.build(node_states.shape)
         if self.num_heads != 1 or isinstance(node_states, tf.SparseTensor):
             return tf.gather(self(node_states, graph=graph, training=training), targets)
-        source, target, num_nodes = self._edges_with_self_loops(graph)
+        source, target, num_nodes = self.edges_with_self_loops(graph)
         wanted = tf.scatter_nd(
             tf.cast(targets, tf.int64)[:, None],
             tf.ones_like(targets, tf.bool),
@@ -170,15 +111,7 @@ class GATConv(tf.keras.layers.Layer):
             tf.gather(node_states, source) * weights, target, num_nodes
         )
         outputs = tf.matmul(tf.gather(summed, targets), self.kernel)
-        return self._finish(outputs[:, None, :])
-
-    def _edges_with_self_loops(self, graph):
-        _, edge_set, node_set = homogeneous_edge_set(graph, self.edge_set_name, "GATConv")
-        num_nodes = node_set.total_size
-        loops = tf.range(num_nodes, dtype=edge_set.adjacency.source.dtype)
-        source = tf.concat([edge_set.adjacency.source, loops], axis=0)
-        target = tf.concat([edge_set.adjacency.target, loops], axis=0)
-        return source, target, num_nodes
+        return self.finish(outputs[:, None, :])
 
     def _attention(self, source_scores, target_scores, source, target, num_nodes, training):
         """``[E, heads]`` softmax weights of each target's incoming edges."""
@@ -186,35 +119,4 @@ class GATConv(tf.keras.layers.Layer):
             tf.gather(source_scores, source) + tf.gather(target_scores, target),
             alpha=self.negative_slope,
         )
-        # Stabilised by the per-target maximum (a constant per target: no gradient needed).
-        maximum = tf.stop_gradient(tf.math.unsorted_segment_max(logits, target, num_nodes))
-        weights = tf.exp(logits - tf.gather(maximum, target))
-        weights /= tf.gather(tf.math.unsorted_segment_sum(weights, target, num_nodes), target)
-        if training and self.attention_dropout > 0:
-            weights = tf.nn.dropout(weights, self.attention_dropout)
-        return weights
-
-    def _finish(self, outputs):
-        """``[T, heads, units]`` -> concatenated or averaged heads, bias, activation."""
-        if self.concat_heads:
-            outputs = tf.reshape(outputs, (-1, self.num_heads * self.units))
-        else:
-            outputs = tf.reduce_mean(outputs, axis=1)
-        if self.bias is not None:
-            outputs += self.bias
-        return self.activation(outputs)
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "num_heads": self.num_heads,
-            "concat_heads": self.concat_heads,
-            "edge_set_name": self.edge_set_name,
-            "attention_dropout": self.attention_dropout,
-            "negative_slope": self.negative_slope,
-            "activation": tf.keras.activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": tf.keras.initializers.serialize(self.kernel_initializer),
-            "kernel_regularizer": tf.keras.regularizers.serialize(self.kernel_regularizer),
-        }
+        return self.softmax_per_target(logits, target, num_nodes, training)

@@ -8,11 +8,11 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from tfgraphtune.layers import propagation
-from tfgraphtune.layers.conv_base import check_units, homogeneous_edge_set, project
+from tfgraphtune.layers.conv_base import GraphConv, project
 
 
 @tf.keras.utils.register_keras_serializable(package="tfgraphtune")
-class GCNConv(tf.keras.layers.Layer):
+class GCNConv(GraphConv):
     """Graph convolution ``H' = act(D^-1/2 (A + I) D^-1/2 H W + b)``.
 
     Kipf & Welling, "Semi-Supervised Classification with Graph Convolutional Networks"
@@ -63,41 +63,34 @@ class GCNConv(tf.keras.layers.Layer):
         bias_regularizer: Any = None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        check_units(units)
+        super().__init__(
+            units,
+            edge_set_name=edge_set_name,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            kernel_regularizer=kernel_regularizer,
+            **kwargs,
+        )
         if edge_weight_feature is not None and not isinstance(edge_weight_feature, str):
             raise ValueError(
                 "Received an invalid value for edge_weight_feature, expected a feature name or "
                 f"None. Received: edge_weight_feature={edge_weight_feature!r}"
             )
-        self.units = units
-        self.edge_set_name = edge_set_name
         self.add_self_loops = bool(add_self_loops)
         self.normalize = bool(normalize)
         self.edge_weight_feature = edge_weight_feature
-        self.activation = tf.keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = tf.keras.initializers.get(kernel_initializer)
         self.bias_initializer = tf.keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = tf.keras.regularizers.get(kernel_regularizer)
         self.bias_regularizer = tf.keras.regularizers.get(bias_regularizer)
 
     def build(self, input_shape):
-        input_dim = input_shape[-1]
-        if input_dim is None:
-            raise ValueError(f"{self.name}: the last dimension of node_states must be known.")
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(int(input_dim), self.units),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
+        # One kernel: the initializer instance itself (the initial weights do not change).
+        self.kernel = self.add_kernel(
+            "kernel", (self.input_width(input_shape), self.units), fresh=False
         )
         if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.units,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
+            self.bias = self.add_bias(
+                initializer=self.bias_initializer, regularizer=self.bias_regularizer
             )
         super().build(input_shape)
 
@@ -106,9 +99,7 @@ class GCNConv(tf.keras.layers.Layer):
         return project(node_states, self.kernel)
 
     def call(self, node_states, *, graph: tfgnn.GraphTensor):
-        edge_set_name, edge_set, node_set = homogeneous_edge_set(
-            graph, self.edge_set_name, "GCNConv"
-        )
+        edge_set_name, edge_set, node_set = self.edges(graph)
         adjacency = edge_set.adjacency
         projected = self.project(node_states)
 
@@ -145,15 +136,9 @@ class GCNConv(tf.keras.layers.Layer):
     def get_config(self) -> dict:
         return {
             **super().get_config(),
-            "units": self.units,
-            "edge_set_name": self.edge_set_name,
             "add_self_loops": self.add_self_loops,
             "normalize": self.normalize,
             "edge_weight_feature": self.edge_weight_feature,
-            "activation": tf.keras.activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": tf.keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": tf.keras.initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": tf.keras.regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": tf.keras.regularizers.serialize(self.bias_regularizer),
         }

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfgraphtune.checks import positive_int
 from tfgraphtune.layers.conv_base import project
 from tfgraphtune.layers.gcn_conv import GCNConv
 
@@ -61,11 +62,7 @@ class LoRAGCNConv(GCNConv):
         **kwargs: Any,
     ):
         super().__init__(units, **kwargs)
-        if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
-            raise ValueError(
-                "Received an invalid value for rank, expected a positive integer. "
-                f"Received: rank={rank!r}"
-            )
+        positive_int("rank", rank)
         if alpha <= 0:
             raise ValueError(
                 f"Received an invalid value for alpha, expected a number > 0. Received: "
@@ -86,21 +83,13 @@ class LoRAGCNConv(GCNConv):
         return self.alpha / self.rank
 
     def build(self, input_shape):
-        input_dim = input_shape[-1]
-        if input_dim is None:
-            raise ValueError(f"{self.name}: the last dimension of node_states must be known.")
+        input_dim = self.input_width(input_shape)
         # The pre-trained weights keep their names (kernel, bias) so checkpoints map onto them.
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(int(input_dim), self.units),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            trainable=False,
+        self.kernel = self.add_kernel(
+            "kernel", (input_dim, self.units), fresh=False, trainable=False
         )
         if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(self.units,),
+            self.bias = self.add_bias(
                 initializer=self.bias_initializer,
                 regularizer=self.bias_regularizer,
                 trainable=self.train_bias,
@@ -108,7 +97,7 @@ class LoRAGCNConv(GCNConv):
         # A random and B zero: the product starts at zero and both factors get gradients.
         self.lora_a = self.add_weight(
             name="lora_a",
-            shape=(int(input_dim), self.rank),
+            shape=(input_dim, self.rank),
             # U(+-1/sqrt(fan_in)), the init of PEFT's LoRA (kaiming_uniform with a=sqrt(5)).
             initializer=tf.keras.initializers.VarianceScaling(1.0 / 3.0, "fan_in", "uniform"),
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from tfgraphtune.checks import rate as check_rate
+
 
 @tf.keras.utils.register_keras_serializable(package="tfgraphtune")
 class SparseInputDropout(tf.keras.layers.Layer):
@@ -21,12 +23,7 @@ class SparseInputDropout(tf.keras.layers.Layer):
 
     def __init__(self, rate: float, **kwargs):
         super().__init__(**kwargs)
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(
-                "Received an invalid value for rate, expected a rate in [0, 1). "
-                f"Received: rate={rate!r}"
-            )
-        self.rate = float(rate)
+        self.rate = check_rate("rate", rate)
 
     def call(self, inputs, training=None):
         if not training:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
+from tfgraphtune.checks import rate as check_rate
 from tfgraphtune.layers.propagation import single_edge_set
 from tfgraphtune.models.backbone import Backbone
 from tfgraphtune.pretrain.augment import AUGMENTATIONS, augment
@@ -59,11 +60,7 @@ class GraphContrastive(PretrainModel):
                 f"Received an invalid value for augmentations, expected two of "
                 f"{list(AUGMENTATIONS)}. Received: augmentations={list(augmentations)!r}"
             )
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(
-                f"Received an invalid value for rate, expected a rate in [0, 1). Received: "
-                f"rate={rate!r}"
-            )
+        check_rate("rate", rate)
         if temperature <= 0:
             raise ValueError(
                 f"Received an invalid value for temperature, expected a number > 0. "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from tfgraphtune.checks import rate
 from tfgraphtune.layers import propagation
 from tfgraphtune.layers.gat_conv import GATConv
 from tfgraphtune.layers.gatv2_conv import GATv2Conv
@@ -61,11 +62,7 @@ class GraphMAE(PretrainModel):
                 f"Received an invalid value for mask_rate, expected a rate in (0, 1). "
                 f"Received: mask_rate={mask_rate!r}"
             )
-        if not 0.0 <= replace_rate < 1.0:
-            raise ValueError(
-                f"Received an invalid value for replace_rate, expected a rate in [0, 1). "
-                f"Received: replace_rate={replace_rate!r}"
-            )
+        rate("replace_rate", replace_rate)
         if alpha < 1.0:
             raise ValueError(
                 f"Received an invalid value for alpha, expected a number >= 1. Received: "

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from tfgraphtune.checks import positive_int
+
 QUANTIZATIONS = ("float32", "float16", "int8")
 
 
@@ -193,11 +195,7 @@ class MagnitudePruning(tf.keras.callbacks.Callback):
                 "Received an invalid value for end_step, expected end_step >= begin_step >= 0. "
                 f"Received: begin_step={begin_step!r}, end_step={end_step!r}"
             )
-        if frequency <= 0:
-            raise ValueError(
-                "Received an invalid value for frequency, expected a positive integer. "
-                f"Received: frequency={frequency!r}"
-            )
+        positive_int("frequency", frequency)
         self.target_sparsity = float(target_sparsity)
         self.begin_step = int(begin_step)
         self.end_step = int(end_step)

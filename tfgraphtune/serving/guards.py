@@ -13,6 +13,8 @@ import dataclasses
 
 import tensorflow as tf
 
+from tfgraphtune.checks import positive_int
+
 
 @dataclasses.dataclass(frozen=True)
 class ServingLimits:
@@ -28,12 +30,7 @@ class ServingLimits:
 
     def __post_init__(self):
         for name in ("max_nodes", "max_edges"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(
-                    f"Received an invalid value for {name}, expected a positive integer. "
-                    f"Received: {name}={value!r}"
-                )
+            positive_int(name, getattr(self, name))
 
 
 def check_sizes(

@@ -100,6 +100,28 @@ def target_statistics(labels: np.ndarray) -> tuple[float, float]:
     return float(labels.mean()), std if std > 0 else 1.0
 
 
+def dataset_fields(dataset, graph: tfgnn.GraphTensor) -> dict[str, Any]:
+    """The `TaskData` fields every task takes from its raw data set.
+
+    Args:
+      dataset: The raw `NodeDataset` or `GraphDataset`.
+      graph: A raw graph of it (its feature gives the width and dtype; the first nodes
+        make the warmup request).
+    """
+    raw = graph.node_sets[dataset.node_set][dataset.feature]
+    return {
+        "schema": dataset.schema,
+        "node_set": dataset.node_set,
+        "edge_set": dataset.edge_set,
+        "feature": dataset.feature,
+        "num_features": int(raw.shape[-1]),
+        "feature_dtype": raw.dtype.name,
+        "notes": tuple(dataset.notes),
+        "warmup_graph": request_graph(graph, dataset.node_set, dataset.feature, dataset.edge_set),
+        "source": dataset,
+    }
+
+
 def request_graph(
     graph: tfgnn.GraphTensor, node_set: str, feature: str, edge_set: str, num_nodes: int = 32
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -234,6 +256,13 @@ class Task(abc.ABC):
         """Model inputs that create every weight, from prepared data."""
         return self.example_inputs(self.any_graph(data))
 
+    def output_fields(self, dataset, train_labels: np.ndarray) -> dict[str, Any]:
+        """`TaskData`'s output width and (regression) training target statistics."""
+        if not self.regression:
+            return {"num_outputs": dataset.num_classes, "target_mean": None, "target_std": None}
+        mean, std = target_statistics(train_labels)
+        return {"num_outputs": 1, "target_mean": mean, "target_std": std}
+
     @abc.abstractmethod
     def any_graph(self, data: TaskData) -> tfgnn.GraphTensor:
         """A preprocessed graph of the data the model accepts."""
@@ -280,18 +309,3 @@ class Task(abc.ABC):
     def pair_scores(self, model, graph: tfgnn.GraphTensor, pairs: tf.Tensor) -> dict:
         """Outputs per node pair (only tasks with ``scores_pairs``)."""
         raise NotImplementedError(f"task {self.name!r} does not score node pairs.")
-
-
-def classification_outputs(logits: tf.Tensor, embeddings: tf.Tensor) -> dict[str, tf.Tensor]:
-    """The served outputs of a classifier."""
-    return {
-        "logits": logits,
-        "probabilities": tf.nn.softmax(logits, axis=-1),
-        "class_ids": tf.argmax(logits, axis=-1, output_type=tf.int64),
-        "embeddings": embeddings,
-    }
-
-
-def regression_outputs(values: tf.Tensor, embeddings: tf.Tensor) -> dict[str, tf.Tensor]:
-    """The served outputs of a regressor."""
-    return {"predictions": values, "embeddings": embeddings}

@@ -13,7 +13,7 @@ from tfgraphtune.data.graph_batching import GraphBatcher
 from tfgraphtune.data.preprocessing import Preprocessing
 from tfgraphtune.data.splits import stratified_folds, stratified_holdout
 from tfgraphtune.models.tasks.graph_classification import GRAPH_HEADS, GraphModel
-from tfgraphtune.tasks.base import FitInputs, Task, TaskData, request_graph, target_statistics
+from tfgraphtune.tasks.base import FitInputs, Task, TaskData, dataset_fields
 
 SPLITS = ("train", "validation", "test")
 
@@ -57,15 +57,9 @@ class GraphTask(Task):
         data = config["data"]
         dataset = source if source is not None else sources.load_graph_data(data)
         labels = dataset.labels
-        integer = np.issubdtype(labels.dtype, np.integer)
-        if not self.regression and not integer:
-            raise ValidationError(
-                f"graph labels of {dataset.name!r} are real-valued; graph_classification needs "
-                "integer class ids (use task: graph_regression)."
-            )
+        self.check_labels(labels, f"the graphs of {dataset.name!r}")
         splits = graph_splits(dataset, config, stratify=not self.regression)
         ns, feature = dataset.node_set, dataset.feature
-        raw_first = dataset.graphs[0].node_sets[ns][feature]
         batcher = GraphBatcher(dataset.graphs, label_feature=dataset.label)
         if preprocessing is None:
             raw = batcher.node_sets[ns].values[feature]
@@ -85,24 +79,13 @@ class GraphTask(Task):
 
         inputs = {"fit": batches(splits["train"], True)}
         inputs.update({name: batches(ids) for name, ids in splits.items() if len(ids)})
-        mean, std = target_statistics(labels[splits["train"]]) if self.regression else (None, None)
         return TaskData(
             task=self.name,
-            schema=dataset.schema,
-            node_set=ns,
-            edge_set=dataset.edge_set,
-            feature=feature,
-            num_features=int(raw_first.shape[-1]),
-            feature_dtype=raw_first.dtype.name,
             preprocessing=preprocessing,
             splits=splits,
-            num_outputs=1 if self.regression else dataset.num_classes,
-            target_mean=mean,
-            target_std=std,
-            notes=tuple(dataset.notes),
-            warmup_graph=request_graph(dataset.graphs[0], ns, feature, dataset.edge_set),
             inputs=inputs,
-            source=dataset,
+            **self.output_fields(dataset, labels[splits["train"]]),
+            **dataset_fields(dataset, dataset.graphs[0]),
         )
 
     def any_graph(self, data: TaskData):
@@ -141,12 +124,6 @@ class GraphTask(Task):
                 metrics[split] = self.score(*self.predictions(model, data, split))
         return metrics
 
-    def score(self, labels: np.ndarray, outputs: np.ndarray) -> dict[str, float]:
-        raise NotImplementedError
-
     def serving_outputs(self, model, graph):
         embeddings = model.graph_embeddings(graph, training=False)
         return self.outputs_from(model.head(embeddings, training=False), embeddings)
-
-    def outputs_from(self, values, embeddings) -> dict:
-        raise NotImplementedError

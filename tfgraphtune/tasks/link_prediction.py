@@ -11,7 +11,7 @@ from tfgraphtune.data import sources
 from tfgraphtune.data.preprocessing import Preprocessing
 from tfgraphtune.layers.propagation import precompute_gcn_normalization
 from tfgraphtune.models.tasks.link_prediction import LinkModel, link_inputs, split_edges
-from tfgraphtune.tasks.base import FitInputs, Task, TaskData, request_graph
+from tfgraphtune.tasks.base import FitInputs, Task, TaskData, dataset_fields
 from tfgraphtune.training.losses import PairBinaryCrossentropy
 from tfgraphtune.training.ranking_metrics import average_precision, roc_auc
 
@@ -84,12 +84,6 @@ class LinkPrediction(Task):
             )
         return TaskData(
             task=self.name,
-            schema=dataset.schema,
-            node_set=dataset.node_set,
-            edge_set=dataset.edge_set,
-            feature=dataset.feature,
-            num_features=dataset.num_features,
-            feature_dtype=raw.dtype.name,
             preprocessing=preprocessing,
             splits={
                 "train": split.train_pos,
@@ -99,12 +93,8 @@ class LinkPrediction(Task):
             num_outputs=1,
             target_mean=None,
             target_std=None,
-            notes=tuple(dataset.notes),
-            warmup_graph=request_graph(
-                dataset.graph, dataset.node_set, dataset.feature, dataset.edge_set
-            ),
             inputs=split,
-            source=dataset,
+            **dataset_fields(dataset, dataset.graph),
         )
 
     def any_graph(self, data: TaskData):

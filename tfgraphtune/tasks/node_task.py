@@ -6,15 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
 
 from tfgraphtune.data import sources
-from tfgraphtune.data.errors import ValidationError
 from tfgraphtune.data.preprocessing import Preprocessing
 from tfgraphtune.layers.propagation import precompute_gcn_normalization
 from tfgraphtune.models.tasks.heads import HEAD_KINDS
 from tfgraphtune.models.tasks.node_classification import NodeModel, full_batch_inputs
-from tfgraphtune.tasks.base import FitInputs, Task, TaskData, request_graph, target_statistics
+from tfgraphtune.tasks.base import FitInputs, Task, TaskData, dataset_fields
 
 
 class NodeTask(Task):
@@ -35,13 +33,7 @@ class NodeTask(Task):
         data = config["data"]
         dataset = source if source is not None else sources.load_node_data(data)
         labels = dataset.labels
-        integer = np.issubdtype(labels.dtype, np.integer)
-        if not self.regression and not integer:
-            raise ValidationError(
-                f"node labels {dataset.label!r} of {dataset.name!r} are {labels.dtype} values; "
-                "node_classification needs integer class ids (use task: node_regression for "
-                "real-valued targets)."
-            )
+        self.check_labels(labels, f"node set {dataset.node_set!r} of {dataset.name!r}")
         train_ids = dataset.splits["train"]
         raw = dataset.graph.node_sets[dataset.node_set][dataset.feature]
         if preprocessing is None:
@@ -55,28 +47,13 @@ class NodeTask(Task):
         if gcn_normalization:
             # The graph is fixed: compute D^-1/2 (A+I) D^-1/2 once, not every step.
             graph = precompute_gcn_normalization(graph, dataset.edge_set)
-        mean, std = (None, None)
-        if self.regression:
-            mean, std = target_statistics(labels[train_ids])
         return TaskData(
             task=self.name,
-            schema=dataset.schema,
-            node_set=dataset.node_set,
-            edge_set=dataset.edge_set,
-            feature=dataset.feature,
-            num_features=dataset.num_features,
-            feature_dtype=raw.dtype.name,
             preprocessing=preprocessing,
             splits=dict(dataset.splits),
-            num_outputs=1 if self.regression else dataset.num_classes,
-            target_mean=mean,
-            target_std=std,
-            notes=tuple(dataset.notes),
-            warmup_graph=request_graph(
-                dataset.graph, dataset.node_set, dataset.feature, dataset.edge_set
-            ),
             inputs=graph,
-            source=dataset,
+            **self.output_fields(dataset, labels[train_ids]),
+            **dataset_fields(dataset, dataset.graph),
         )
 
     def any_graph(self, data: TaskData):
@@ -111,14 +88,6 @@ class NodeTask(Task):
             if len(ids)
         }
 
-    def score(self, labels: np.ndarray, outputs: np.ndarray) -> dict[str, float]:
-        """The task's exact metrics of some rows."""
-        raise NotImplementedError
-
     def serving_outputs(self, model, graph):
         embeddings = model.backbone(graph, training=False)
         return self.outputs_from(model.head(embeddings, graph=graph, training=False), embeddings)
-
-    def outputs_from(self, values: tf.Tensor, embeddings: tf.Tensor) -> dict:
-        """The served outputs from the head's values."""
-        raise NotImplementedError

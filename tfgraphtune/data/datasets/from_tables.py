@@ -97,30 +97,43 @@ def node_dataset_from_tables(
     else:
         labels = graph.node_sets[node_set][label].numpy()
         num_classes = int(labels.max()) + 1 if np.issubdtype(labels.dtype, np.integer) else 0
-    edge_sets = [
-        e for e, spec in schema.edge_sets.items() if spec.source == spec.target == node_set
-    ]
-    if len(edge_sets) != 1:
-        raise ValidationError(
-            f"node set {node_set!r} needs exactly one edge set from and to itself; the schema "
-            f"has {edge_sets}.",
-            set_name=node_set,
-        )
-    notes = tuple(
-        f"{step.step}: removed {dict(step.removed)}, added {dict(step.added)}"
-        for step in report.steps
-    )
     return NodeDataset(
         name=name,
         graph=graph,
         schema=schema,
         node_set=node_set,
-        edge_set=edge_sets[0],
+        edge_set=self_edge_set(schema, node_set),
         feature=feature,
         label=label,
         num_classes=num_classes,
         splits=split_ids,
-        notes=notes,
+        notes=cleaning_notes(report),
+    )
+
+
+def self_edge_set(schema, node_set: str, where: str = "the schema") -> str:
+    """The one edge set from `node_set` to itself (what the backbone convolves over).
+
+    Raises:
+      ValidationError: There is none, or more than one.
+    """
+    edge_sets = [
+        name for name, spec in schema.edge_sets.items() if spec.source == spec.target == node_set
+    ]
+    if len(edge_sets) != 1:
+        raise ValidationError(
+            f"node set {node_set!r} needs exactly one edge set from and to itself; {where} "
+            f"has {edge_sets}.",
+            set_name=node_set,
+        )
+    return edge_sets[0]
+
+
+def cleaning_notes(report) -> tuple[str, ...]:
+    """One line per cleaning step: what it removed and added."""
+    return tuple(
+        f"{step.step}: removed {dict(step.removed)}, added {dict(step.added)}"
+        for step in report.steps
     )
 
 

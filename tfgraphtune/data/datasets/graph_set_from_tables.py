@@ -16,7 +16,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from tfgraphtune.data.datasets.dataset import GraphDataset
-from tfgraphtune.data.datasets.from_tables import CLEANING_STEPS, SPLIT_NAMES
+from tfgraphtune.data.datasets.from_tables import (
+    CLEANING_STEPS,
+    SPLIT_NAMES,
+    cleaning_notes,
+    self_edge_set,
+)
 from tfgraphtune.data.datasets.graph_list import graphs_from_flat_arrays
 from tfgraphtune.data.errors import ValidationError, first_rows
 from tfgraphtune.data.schema import load_schema
@@ -94,15 +99,7 @@ def graph_dataset_from_tables(
         id_column=id_column,
         cleaning=[CLEANING_STEPS[step]() for step in cleaning],
     )
-    edge_sets = [
-        e for e, spec in schema.edge_sets.items() if spec.source == spec.target == node_set
-    ]
-    if len(edge_sets) != 1:
-        raise ValidationError(
-            f"node set {node_set!r} needs exactly one edge set from and to itself; the schema "
-            f"has {edge_sets}.",
-            set_name=node_set,
-        )
+    edge_set = self_edge_set(schema, node_set)
     graph_table = read_table(graphs)
     needed = [graph_column] + ([label] if label is not None else [])
     missing = [column for column in needed if column not in graph_table.columns]
@@ -135,7 +132,7 @@ def graph_dataset_from_tables(
     order = np.argsort(graph_of_node, kind="stable")
     new_position = np.empty_like(order)
     new_position[order] = np.arange(len(order))
-    adjacency = graph.edge_sets[edge_sets[0]].adjacency
+    adjacency = graph.edge_sets[edge_set].adjacency
     edge_rows = np.stack(
         [
             new_position[adjacency.source.numpy().astype(np.int64)],
@@ -164,7 +161,7 @@ def graph_dataset_from_tables(
         edges=edge_rows,
         labels=labels.astype(np.int64 if np.issubdtype(labels.dtype, np.integer) else np.float32),
         node_set=node_set,
-        edge_set=edge_sets[0],
+        edge_set=edge_set,
         feature=feature,
         where="the edge table",
     )
@@ -181,19 +178,15 @@ def graph_dataset_from_tables(
             for split in SPLIT_NAMES
         }
     integer = label is not None and np.issubdtype(labels.dtype, np.integer)
-    notes = tuple(
-        f"{step.step}: removed {dict(step.removed)}, added {dict(step.added)}"
-        for step in report.steps
-    )
     return GraphDataset(
         name=name,
         graphs=graph_list,
         schema=schema,
         node_set=node_set,
-        edge_set=edge_sets[0],
+        edge_set=edge_set,
         feature=feature,
         label="label",
         num_classes=int(labels.max()) + 1 if integer else 0,
-        notes=notes,
+        notes=cleaning_notes(report),
         splits=splits,
     )

@@ -10,23 +10,12 @@ import tensorflow_gnn as tfgnn
 
 from tfgraphtune.data.graph_batching import GraphBatcher
 from tfgraphtune.models.backbone import Backbone
-from tfgraphtune.models.tasks.heads import Head
+from tfgraphtune.models.tasks.task_model import HeadedModel
 
 READOUTS = ("mean", "sum", "max")
 GRAPH_HEADS = ("linear", "mlp")
 # "max_no_inf" gives 0 instead of -inf for a graph without nodes.
 _REDUCE_TYPES = {"mean": "mean", "sum": "sum", "max": "max_no_inf"}
-
-
-def _serialize_unbuilt(layer: tf.keras.layers.Layer) -> dict:
-    """``tf.keras.layers.serialize`` without the build config.
-
-    A built backbone records its input shape, and deserializing would build it from a
-    symbolic tensor instead of a GraphTensor; the weights are created on the first call.
-    """
-    config = tf.keras.layers.serialize(layer)
-    config.pop("build_config", None)
-    return config
 
 
 def _check_readout(readout: str | Sequence[str]) -> list[str]:
@@ -40,7 +29,7 @@ def _check_readout(readout: str | Sequence[str]) -> list[str]:
 
 
 @tf.keras.utils.register_keras_serializable(package="tfgraphtune")
-class GraphModel(tf.keras.Model):
+class GraphModel(HeadedModel):
     """Backbone, readout over each graph component, head: one output row per graph.
 
     The readout pools the node embeddings of every component (one graph each, after
@@ -89,26 +78,24 @@ class GraphModel(tf.keras.Model):
         target_std: float | None = None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
         readouts = _check_readout(readout)
         if head not in GRAPH_HEADS:
             raise ValueError(
                 f"Received an invalid value for head, expected one of {list(GRAPH_HEADS)}. "
                 f"Received: head={head!r}"
             )
-        self.backbone = backbone
-        self.units = units
-        self.readout = readout if isinstance(readout, str) else readouts
-        self.readouts = readouts
-        self.head = Head(
+        super().__init__(
+            backbone,
             units,
-            kind=head,
-            hidden_units=head_hidden_units,
-            dropout=head_dropout,
+            head=head,
+            head_dropout=head_dropout,
+            head_hidden_units=head_hidden_units,
             target_mean=target_mean,
             target_std=target_std,
-            name="head",
+            **kwargs,
         )
+        self.readout = readout if isinstance(readout, str) else readouts
+        self.readouts = readouts
 
     def call(self, graph: tfgnn.GraphTensor, training=None):
         return self.head(self.graph_embeddings(graph, training=training), training=training)
@@ -136,28 +123,8 @@ class GraphModel(tf.keras.Model):
         ]
         return pooled[0] if len(pooled) == 1 else tf.concat(pooled, axis=-1)
 
-    def get_config(self) -> dict:
-        return {
-            "name": self.name,
-            "backbone": _serialize_unbuilt(self.backbone),
-            "units": self.units,
-            "readout": self.readout,
-            "head": self.head.kind,
-            "head_dropout": self.head.dropout,
-            "head_hidden_units": self.head.hidden_units,
-            "target_mean": self.head.target_mean,
-            "target_std": self.head.target_std,
-        }
-
-    def get_build_config(self):
-        # Built by its first call on a GraphTensor; an input shape cannot rebuild it.
-        return None
-
-    @classmethod
-    def from_config(cls, config: dict) -> GraphModel:
-        config = dict(config)
-        config["backbone"] = tf.keras.layers.deserialize(config["backbone"])
-        return cls(**config)
+    def task_config(self) -> dict:
+        return {**super().task_config(), "readout": self.readout}
 
 
 def graph_batches(

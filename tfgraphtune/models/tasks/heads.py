@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from tfgraphtune.checks import positive_int, rate
 from tfgraphtune.layers.gcn_conv import GCNConv
 
 HEAD_KINDS = ("linear", "mlp", "gcn")
@@ -53,17 +54,8 @@ class Head(tf.keras.layers.Layer):
                 f"Received an invalid value for head, expected one of {list(HEAD_KINDS)}. "
                 f"Received: head={kind!r}"
             )
-        if not isinstance(units, int) or units <= 0:
-            raise ValueError(
-                "Received an invalid value for units, expected a positive integer. "
-                f"Received: units={units!r}"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(
-                "Received an invalid value for head_dropout, expected a rate in [0, 1). "
-                f"Received: head_dropout={dropout!r}"
-            )
-        self.units = units
+        rate("head_dropout", dropout)
+        self.units = positive_int("units", units)
         self.kind = kind
         self.hidden_units = int(hidden_units)
         self.dropout = float(dropout)

@@ -8,15 +8,16 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
+from tfgraphtune.checks import positive_int, rate
 from tfgraphtune.layers import propagation
 from tfgraphtune.models.backbone import Backbone
-from tfgraphtune.models.tasks.graph_classification import _serialize_unbuilt
+from tfgraphtune.models.tasks.task_model import TaskModel
 
 DECODERS = ("dot", "mlp")
 
 
 @tf.keras.utils.register_keras_serializable(package="tfgraphtune")
-class LinkModel(tf.keras.Model):
+class LinkModel(TaskModel):
     """Backbone embeddings ``z`` and a decoder scoring node pairs: one logit per pair.
 
     ``"dot"`` is the inner-product decoder of the graph auto-encoder (Kipf & Welling,
@@ -64,20 +65,10 @@ class LinkModel(tf.keras.Model):
                 f"Received an invalid value for decoder, expected one of {list(DECODERS)}. "
                 f"Received: decoder={decoder!r}"
             )
-        if not isinstance(hidden_units, int) or isinstance(hidden_units, bool) or hidden_units <= 0:
-            raise ValueError(
-                "Received an invalid value for hidden_units, expected a positive integer. "
-                f"Received: hidden_units={hidden_units!r}"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(
-                "Received an invalid value for dropout, expected a rate in [0, 1). "
-                f"Received: dropout={dropout!r}"
-            )
         self.backbone = backbone
         self.decoder = decoder
-        self.hidden_units = hidden_units
-        self.dropout = float(dropout)
+        self.hidden_units = positive_int("hidden_units", hidden_units)
+        self.dropout = rate("dropout", dropout)
         if decoder == "mlp":
             self.decoder_dropout = tf.keras.layers.Dropout(self.dropout)
             self.decoder_hidden = tf.keras.layers.Dense(
@@ -117,24 +108,12 @@ class LinkModel(tf.keras.Model):
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return {"loss": loss}
 
-    def get_config(self) -> dict:
+    def task_config(self) -> dict:
         return {
-            "name": self.name,
-            "backbone": _serialize_unbuilt(self.backbone),
             "decoder": self.decoder,
             "hidden_units": self.hidden_units,
             "dropout": self.dropout,
         }
-
-    def get_build_config(self):
-        # Built by its first call on a GraphTensor; an input shape cannot rebuild it.
-        return None
-
-    @classmethod
-    def from_config(cls, config: dict) -> LinkModel:
-        config = dict(config)
-        config["backbone"] = tf.keras.layers.deserialize(config["backbone"])
-        return cls(**config)
 
 
 def full_reconstruction_loss(adjacency: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
