@@ -158,6 +158,56 @@ class GraphBatcher:
         Raises:
           ValueError: No or out-of-range indices, or a bad `batch_size`.
         """
+        indices = self._check(indices)
+        positive_int("batch_size", batch_size)
+        rng = np.random.default_rng(seed)
+
+        def chunks():
+            order = rng.permutation(indices) if shuffle else indices
+            return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+        return self.dataset_of_chunks(chunks)
+
+    def replica_dataset(
+        self,
+        indices,
+        *,
+        global_batch_size: int,
+        replicas: list[int],
+        num_replicas: int,
+        shuffle: bool = False,
+        seed: int = 0,
+    ) -> tf.data.Dataset:
+        """The batches of some replicas of a distributed run, one step's worth per round.
+
+        Every input pipeline draws the same permutation (same `seed`), cuts it into global
+        batches of `global_batch_size` graphs and each global batch into `num_replicas`
+        near-equal parts; this data set yields the parts of `replicas` in turn. The
+        replicas of all workers together see exactly the batches of a one-replica run.
+
+        Raises:
+          ValueError: Bad indices, or fewer graphs in a global batch than replicas.
+        """
+        indices = self._check(indices)
+        positive_int("global_batch_size", global_batch_size)
+        if min(global_batch_size, len(indices)) < num_replicas:
+            raise ValueError(
+                f"a global batch of {min(global_batch_size, len(indices))} graphs cannot feed "
+                f"{num_replicas} replicas; raise train.batch_size or use fewer replicas."
+            )
+        rng = np.random.default_rng(seed)
+
+        def chunks():
+            order = rng.permutation(indices) if shuffle else indices
+            batches = [
+                order[i : i + global_batch_size] for i in range(0, len(order), global_batch_size)
+            ]
+            parts = [np.array_split(batch, num_replicas) for batch in batches]
+            return [batch_parts[r] for batch_parts in parts for r in replicas]
+
+        return self.dataset_of_chunks(chunks)
+
+    def _check(self, indices) -> np.ndarray:
         indices = np.asarray(indices, dtype=np.int64).reshape(-1)
         if indices.size == 0:
             raise ValueError("graph_batches needs at least one index; received none.")
@@ -166,15 +216,16 @@ class GraphBatcher:
                 f"indices must lie in [0, {self.num_graphs}); received values from "
                 f"{indices.min()} to {indices.max()}."
             )
-        positive_int("batch_size", batch_size)
-        example, labels = self.merge(indices[:1])
+        return indices
+
+    def dataset_of_chunks(self, chunks) -> tf.data.Dataset:
+        """A data set merging, each pass, the index arrays ``chunks()`` returns."""
+        example, labels = self.merge(np.zeros(1, np.int64))
         graph_spec = example.spec.relax(num_components=True, num_nodes=True, num_edges=True)
-        rng = np.random.default_rng(seed)
 
         def batches():
-            order = rng.permutation(indices) if shuffle else indices
-            for start in range(0, len(order), batch_size):
-                graph, batch_labels = self.merge(order[start : start + batch_size])
+            for chunk in chunks():
+                graph, batch_labels = self.merge(chunk)
                 yield graph if labels is None else (graph, batch_labels)
 
         signature = (

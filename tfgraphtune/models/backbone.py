@@ -200,7 +200,11 @@ class Backbone(tf.keras.Model):
             if self.adapter_units:
                 self.adapter_layers.append(Adapter(self.adapter_units, name=f"adapter_{index}"))
             if normalization == "batch":
-                self.norm_layers.append(tf.keras.layers.BatchNormalization(name=f"norm_{index}"))
+                # Synchronized: under several replicas the statistics are the global
+                # batch's (a replica's few graphs alone can collapse training).
+                self.norm_layers.append(
+                    tf.keras.layers.BatchNormalization(synchronized=True, name=f"norm_{index}")
+                )
             elif normalization == "layer":
                 self.norm_layers.append(tf.keras.layers.LayerNormalization(name=f"norm_{index}"))
 

@@ -78,7 +78,9 @@ class PretrainModel(tf.keras.Model):
             if self.weight_decay:
                 squares = [tf.reduce_sum(tf.square(v)) for v in self.trainable_variables]
                 loss += 0.5 * self.weight_decay * tf.add_n(squares)
-        self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
+            # Replicas' gradients are summed: each contributes its share of the mean loss.
+            scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
+        self.optimizer.minimize(scaled, self.trainable_variables, tape=tape)
         self.loss_tracker.update_state(objective if self.weight_decay else loss)
         return {"loss": self.loss_tracker.result()}
 

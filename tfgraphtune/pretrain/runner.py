@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import tensorflow as tf
 
 from tfgraphtune.models.backbone import Backbone
 from tfgraphtune.models.checkpoint import save_pretrained
-from tfgraphtune.pretrain.base import PretrainModel, graph_data
+from tfgraphtune.pretrain.base import PretrainModel
 from tfgraphtune.training.optimizers import make_schedule
 
 NODE_METHODS = ("dgi", "graphmae", "gae")
@@ -65,17 +66,43 @@ def build_objective(method: str, backbone: Backbone, options: dict[str, Any]) ->
     )
 
 
-def pretrain_data(config: dict):
-    """``(schema, backbone, data set for fit, steps per epoch, preprocessing)`` of a config.
+@dataclasses.dataclass
+class PretrainData:
+    """What pre-training needs of a config's data.
+
+    Attributes:
+      schema: The data's GraphSchema.
+      backbone_args: Node set, feature and edge set of the backbone.
+      dataset_fn: `tf.distribute.InputContext` -> repeating data set of graphs (one graph
+        per replica for node methods; batches of graphs per replica for graph methods).
+      steps: Steps per epoch.
+      preprocessing: The feature normalization, fitted on every node.
+      example: A graph to build the model on.
+    """
+
+    schema: Any
+    backbone_args: dict
+    dataset_fn: Any
+    steps: int
+    preprocessing: Any
+    example: Any
+
+
+def pretrain_data(config: dict) -> PretrainData:
+    """The pre-training data of a config.
 
     Node methods read one graph, graph methods many (any source: a known data set, tables,
     TFRecord; labels are not needed). The feature normalization is fitted on every node:
     pre-training has no held-out rows.
     """
     from tfgraphtune.data import sources
+    from tfgraphtune.data.graph_batching import GraphBatcher
     from tfgraphtune.data.preprocessing import Preprocessing
+    from tfgraphtune.distribute.inputs import (
+        local_replicas,
+        one_element_per_replica,
+    )
     from tfgraphtune.layers.propagation import precompute_gcn_normalization
-    from tfgraphtune.training.backbones import backbone_options
 
     method = config["pretrain"]["method"]
     if method not in METHODS:
@@ -84,12 +111,10 @@ def pretrain_data(config: dict):
     if method in NODE_METHODS:
         dataset = sources.load_node_data(data, labelled=False, split=False)
         raw = dataset.graph.node_sets[dataset.node_set][dataset.feature].numpy()
-        graphs = None
     else:
         dataset = sources.load_graph_data(data, labelled=False)
-        graphs = dataset.graphs
         raw = np.concatenate(
-            [g.node_sets[dataset.node_set][dataset.feature].numpy() for g in graphs]
+            [g.node_sets[dataset.node_set][dataset.feature].numpy() for g in dataset.graphs]
         )
     preprocessing = Preprocessing.fit(
         data["normalize_features"],
@@ -97,25 +122,46 @@ def pretrain_data(config: dict):
         edge_cleaning=sources.cleaning_steps(data),
         fitted_on=f"all {len(raw)} nodes (pre-training)",
     )
-    backbone = Backbone(
-        node_set=dataset.node_set,
-        feature=dataset.feature,
-        edge_set=dataset.edge_set,
-        **backbone_options(config["model"]),
-    )
-    if graphs is None:
+    backbone_args = {
+        "node_set": dataset.node_set,
+        "feature": dataset.feature,
+        "edge_set": dataset.edge_set,
+    }
+    if method in NODE_METHODS:
         graph = preprocessing.apply(dataset.graph, dataset.node_set, dataset.feature)
         if config["model"]["conv"] == "gcn":
             # The graph is fixed: compute D^-1/2 (A+I) D^-1/2 once, not every step.
             graph = precompute_gcn_normalization(graph, dataset.edge_set)
-        return dataset.schema, backbone, graph_data(graph), 1, preprocessing
-    from tfgraphtune.pretrain.graph_data import batched_graphs
 
+        def node_dataset_fn(context):
+            # Every replica sees the whole graph (the objectives scale their loss).
+            replicas = local_replicas(context)
+            return one_element_per_replica([graph] * len(replicas), repeat=True)
+
+        return PretrainData(dataset.schema, backbone_args, node_dataset_fn, 1, preprocessing, graph)
+    batcher = GraphBatcher(dataset.graphs, label_feature=dataset.label)
     if preprocessing.feature_normalization:
-        graphs = [preprocessing.apply(g, dataset.node_set, dataset.feature) for g in graphs]
-    batch_size = int(config["train"]["batch_size"])
-    steps = -(-len(graphs) // batch_size)
-    return dataset.schema, backbone, batched_graphs(graphs, batch_size), steps, preprocessing
+        batcher.transform_feature(dataset.node_set, dataset.feature, preprocessing.normalize)
+    # The labels (if any) stay in the batcher: pre-training never sees them.
+    batcher.labels = None
+    ids = np.arange(len(dataset.graphs))
+    steps = -(-len(ids) // int(config["train"]["batch_size"]))
+    seed = int(config["train"]["seed"])
+
+    def graph_dataset_fn(context):
+        return batcher.replica_dataset(
+            ids,
+            global_batch_size=int(config["train"]["batch_size"]),
+            replicas=local_replicas(context),
+            num_replicas=context.num_replicas_in_sync,
+            shuffle=True,
+            seed=seed,
+        ).repeat()
+
+    example, _ = batcher.merge(ids[: min(len(ids), 2)])
+    return PretrainData(
+        dataset.schema, backbone_args, graph_dataset_fn, steps, preprocessing, example
+    )
 
 
 def pretrain(
@@ -133,10 +179,13 @@ def pretrain(
       ConfigError: Invalid settings.
       ValidationError: Bad data, or an output folder that cannot be written.
     """
+    from tfgraphtune.distribute.strategy import is_chief, serve_if_parameter_server_role
     from tfgraphtune.training.config import check_config
     from tfgraphtune.training.staging import StagedFolder
 
     check_config(config)
+    if serve_if_parameter_server_role(config):
+        return None, {}  # A parameter-server cluster's ps/worker: served until stopped.
     staged = (
         StagedFolder(
             out or config["out"],
@@ -144,7 +193,7 @@ def pretrain(
             what="pre-trained backbone checkpoint",
             marker="backbone.json",
         )
-        if save
+        if save and is_chief()  # In a multi-worker run only the chief writes.
         else None
     )
     try:
@@ -164,16 +213,24 @@ def pretrain(
 
 
 def _pretrain(config: dict):
+    from tfgraphtune.distribute.inputs import to_keras_input
+    from tfgraphtune.distribute.strategy import precision_policy, strategy_from_config
+    from tfgraphtune.training.backbones import backbone_options
+
     tf.keras.utils.set_random_seed(int(config["train"]["seed"]))
     options = config["pretrain"]
-    schema, backbone, data, steps, preprocessing = pretrain_data(config)
-    model = build_objective(options["method"], backbone, options)
-    learning_rate = make_schedule(
-        float(options["learning_rate"]),
-        options.get("schedule", "constant"),
-        decay_steps=int(options["epochs"]) * steps,
-    )
-    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate))
+    data = pretrain_data(config)
+    strategy = strategy_from_config(config)
+    with precision_policy(config), strategy.scope():
+        backbone = Backbone(**data.backbone_args, **backbone_options(config["model"]))
+        model = build_objective(options["method"], backbone, options)
+        model(data.example)  # Creates every variable under the strategy.
+        learning_rate = make_schedule(
+            float(options["learning_rate"]),
+            options.get("schedule", "constant"),
+            decay_steps=int(options["epochs"]) * data.steps,
+        )
+        model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate))
     callbacks = []
     if options.get("patience"):
         # DGI's protocol: stop once the training loss stalls and keep the best weights.
@@ -184,12 +241,13 @@ def _pretrain(config: dict):
         )
     start = time.perf_counter()
     history = model.fit(
-        data,
-        steps_per_epoch=steps,
+        to_keras_input(data.dataset_fn, strategy),
+        steps_per_epoch=data.steps,
         epochs=int(options["epochs"]),
         callbacks=callbacks,
         verbose=int(config["train"]["verbose"]),
     )
+    preprocessing, schema = data.preprocessing, data.schema
     metadata = {
         "method": options["method"],
         "dataset": config["data"]["dataset"],

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,20 +34,33 @@ ROWS = ("nodes", "graphs")
 
 @dataclasses.dataclass
 class FitInputs:
-    """What ``model.fit`` trains on.
+    """What ``model.fit`` trains on, as functions of a `tf.distribute.InputContext`.
+
+    Each function is called once per input pipeline (worker) and returns the data set of
+    that pipeline's replicas, its elements handed to them in turn (see
+    `tfgraphtune.distribute.inputs`); with one replica it is the plain data set.
+
+    Both data sets repeat: an epoch is `steps_per_epoch` steps (one pass over the training
+    data), a validation `validation_steps` steps (one pass), as ``fit`` needs for
+    distributed data sets.
 
     Attributes:
-      train: The training data set (repeated when `steps_per_epoch` is set).
-      validation: The validation data set.
-      steps_per_epoch: Steps per epoch, or None for one pass over `train`.
-      epoch_steps: How many steps one epoch takes (learning-rate schedules decay over
-        ``epochs * epoch_steps``).
+      train: Context -> training data set (repeating).
+      validation: Context -> validation data set (repeating).
+      steps_per_epoch: Steps of one training pass.
+      validation_steps: Steps of one validation pass.
     """
 
-    train: tf.data.Dataset
-    validation: tf.data.Dataset
-    steps_per_epoch: int | None = None
-    epoch_steps: int = 1
+    train: Callable[[tf.distribute.InputContext], tf.data.Dataset]
+    validation: Callable[[tf.distribute.InputContext], tf.data.Dataset]
+    steps_per_epoch: int = 1
+    validation_steps: int = 1
+
+    @property
+    def epoch_steps(self) -> int:
+        """How many steps one epoch takes (learning-rate schedules decay over
+        ``epochs * epoch_steps``)."""
+        return self.steps_per_epoch
 
 
 @dataclasses.dataclass
@@ -173,6 +186,7 @@ class Task(abc.ABC):
         "data.validation_fraction": 0.1,
         "data.val_fraction": 0.05,
         "data.test_fraction": 0.1,
+        "data.sampling.fanouts": None,
     }
 
     # --- configuration -------------------------------------------------------------
@@ -202,10 +216,12 @@ class Task(abc.ABC):
                 f"set it to {allowed}"
             )
         for dotted, default in self.TASK_SPECIFIC_DEFAULTS.items():
-            section, key = dotted.split(".")
-            if dotted not in self.config_keys and config[section][key] != default:
+            value = config
+            for part in dotted.split("."):
+                value = value[part]
+            if dotted not in self.config_keys and value != default:
                 problems.append(
-                    f"config key {dotted!r} is set to {config[section][key]!r}, but task "
+                    f"config key {dotted!r} is set to {value!r}, but task "
                     f"{self.name!r} does not use it; remove it (default {default!r})"
                 )
         stopping = config["train"]["early_stopping"] or {}

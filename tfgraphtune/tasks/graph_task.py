@@ -12,6 +12,7 @@ from tfgraphtune.data.errors import ValidationError
 from tfgraphtune.data.graph_batching import GraphBatcher
 from tfgraphtune.data.preprocessing import Preprocessing
 from tfgraphtune.data.splits import stratified_folds, stratified_holdout
+from tfgraphtune.distribute.inputs import local_replicas
 from tfgraphtune.models.tasks.graph_classification import GRAPH_HEADS, GraphModel
 from tfgraphtune.tasks.base import FitInputs, Task, TaskData, dataset_fields
 
@@ -77,8 +78,9 @@ class GraphTask(Task):
         def batches(indices, shuffle=False):
             return batcher.dataset(indices, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
-        inputs = {"fit": batches(splits["train"], True)}
-        inputs.update({name: batches(ids) for name, ids in splits.items() if len(ids)})
+        # Evaluation batches per split; training batches are made per replica (fit_inputs).
+        inputs = {name: batches(ids) for name, ids in splits.items() if len(ids)}
+        inputs["batcher"] = batcher
         return TaskData(
             task=self.name,
             preprocessing=preprocessing,
@@ -105,9 +107,25 @@ class GraphTask(Task):
         )
 
     def fit_inputs(self, data: TaskData, config) -> FitInputs:
-        batch_size = int(config["train"]["batch_size"])
-        steps = -(-len(data.splits["train"]) // batch_size)
-        return FitInputs(data.inputs["fit"], data.inputs["validation"], epoch_steps=steps)
+        batcher = data.inputs["batcher"]
+        global_batch, seed = int(config["train"]["batch_size"]), int(config["train"]["seed"])
+
+        def split(ids, shuffle):
+            def dataset_fn(context):
+                return batcher.replica_dataset(
+                    ids,
+                    global_batch_size=global_batch,
+                    replicas=local_replicas(context),
+                    num_replicas=context.num_replicas_in_sync,
+                    shuffle=shuffle,
+                    seed=seed,
+                ).repeat()
+
+            return dataset_fn, -(-len(ids) // global_batch)
+
+        train, steps = split(data.splits["train"], True)
+        validation, validation_steps = split(data.splits["validation"], False)
+        return FitInputs(train, validation, steps, validation_steps)
 
     def predictions(self, model, data: TaskData, split: str) -> tuple[np.ndarray, np.ndarray]:
         """``(labels, outputs)`` of one split, in split order."""

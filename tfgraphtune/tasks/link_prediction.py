@@ -9,6 +9,8 @@ import tensorflow as tf
 
 from tfgraphtune.data import sources
 from tfgraphtune.data.preprocessing import Preprocessing
+from tfgraphtune.distribute.inputs import local_replicas, replica_shard
+from tfgraphtune.distribute.sampling import NeighborSampler
 from tfgraphtune.layers.propagation import precompute_gcn_normalization
 from tfgraphtune.models.tasks.link_prediction import LinkModel, link_inputs, split_edges
 from tfgraphtune.tasks.base import FitInputs, Task, TaskData, dataset_fields
@@ -39,6 +41,7 @@ class LinkPrediction(Task):
             "train.negatives_per_positive",
             "data.val_fraction",
             "data.test_fraction",
+            "data.sampling.fanouts",
         }
     )
     scores_pairs = True
@@ -122,12 +125,113 @@ class LinkPrediction(Task):
         ]
 
     def fit_inputs(self, data: TaskData, config) -> FitInputs:
-        inputs = link_inputs(
-            data.inputs,
-            negatives_per_positive=config["train"]["negatives_per_positive"],
-            seed=int(config["train"]["seed"]),
+        split, seed = data.inputs, int(config["train"]["seed"])
+        negatives = config["train"]["negatives_per_positive"]
+        if config["data"]["sampling"]["fanouts"]:
+            return self.sampled_inputs(data, config)
+
+        def replica_inputs(context, replica):
+            if negatives == "all":
+                # Every replica reconstructs the whole adjacency (LinkModel scales the loss).
+                return link_inputs(split, negatives_per_positive="all", seed=seed)
+            n = context.num_replicas_in_sync
+            return link_inputs(
+                split,
+                negatives_per_positive=negatives,
+                seed=seed * 1000 + replica,
+                positives=replica_shard(split.train_pos, replica, n),
+                scale=n,
+            )
+
+        def inputs_fn(name):
+            def dataset_fn(context):
+                datasets = [replica_inputs(context, r)[name] for r in local_replicas(context)]
+                dataset = datasets[0]
+                for other in datasets[1:]:
+                    dataset = dataset.concatenate(other)
+                return dataset.repeat()
+
+            return dataset_fn
+
+        return FitInputs(inputs_fn("train"), inputs_fn("validation"))
+
+    def sampled_inputs(self, data: TaskData, config) -> FitInputs:
+        """Batches of seed edges (and fresh negatives), each endpoint a sampled subgraph."""
+        split, seed = data.inputs, int(config["train"]["seed"])
+        sampling = config["data"]["sampling"]
+        negatives = config["train"]["negatives_per_positive"]
+        if negatives == "all":
+            raise ValueError(
+                "train.negatives_per_positive: all scores every node pair of the whole graph; "
+                "with data.sampling.fanouts use an integer."
+            )
+        sampler = NeighborSampler(
+            split.train_graph,
+            node_set=data.node_set,
+            edge_set=data.edge_set,
+            fanouts=sampling["fanouts"],
+            features=[data.feature],
+            seed=seed,
         )
-        return FitInputs(inputs["train"], inputs["validation"])
+        global_batch = int(sampling["batch_size"])
+        num_nodes = split.num_nodes
+
+        def sampled_pairs(pairs, labels, weights):
+            # Each endpoint becomes the root of its own sampled subgraph.
+            graph, roots = sampler.sample(tf.reshape(pairs, [-1]))
+            return (graph, tf.reshape(roots, [-1, 2])), labels, weights
+
+        def train_fn(context):
+            shard = replica_shard(
+                split.train_pos, context.input_pipeline_id, context.num_input_pipelines
+            )
+            batch = context.get_per_replica_batch_size(global_batch)
+
+            def with_negatives(positives, step_seed):
+                count = tf.shape(positives)[0] * negatives
+                seeds = tf.random.experimental.stateless_split(tf.stack([step_seed, 0]), 2)
+                source = tf.random.stateless_uniform(
+                    [count], seeds[0], maxval=num_nodes, dtype=tf.int64
+                )
+                target = tf.random.stateless_uniform(
+                    [count], seeds[1], maxval=num_nodes - 1, dtype=tf.int64
+                )
+                target += tf.cast(target >= source, tf.int64)
+                pairs = tf.concat([positives, tf.stack([source, target], axis=1)], axis=0)
+                positive = tf.shape(positives)[0]
+                labels = tf.concat([tf.ones([positive]), tf.zeros([count])], axis=0)
+                # Positives weigh as much as their negatives (as in full-batch training).
+                weights = tf.concat(
+                    [tf.fill([positive], float(negatives)), tf.ones([count])], axis=0
+                )
+                return sampled_pairs(pairs, labels, weights)
+
+            edges = tf.data.Dataset.from_tensor_slices(shard.astype(np.int64))
+            edges = edges.shuffle(len(shard), seed=seed, reshuffle_each_iteration=True)
+            edges = edges.repeat().batch(batch)
+            step_seeds = tf.data.Dataset.random(seed=seed + context.input_pipeline_id)
+            return tf.data.Dataset.zip((edges, step_seeds)).map(with_negatives).prefetch(2)
+
+        def validation_fn(context):
+            pairs = replica_shard(
+                split.val_pairs, context.input_pipeline_id, context.num_input_pipelines
+            )
+            labels = replica_shard(
+                split.val_labels, context.input_pipeline_id, context.num_input_pipelines
+            )
+            batch = context.get_per_replica_batch_size(global_batch)
+            data_set = tf.data.Dataset.from_tensor_slices(
+                (pairs.astype(np.int64), labels, np.ones(len(labels), np.float32))
+            )
+            return data_set.repeat().batch(batch).map(sampled_pairs)
+
+        steps = max(-(-len(split.train_pos) // global_batch), 1)
+        return FitInputs(
+            train_fn,
+            validation_fn,
+            steps_per_epoch=steps,
+            validation_steps=max(-(-len(split.val_pairs) // global_batch), 1),
+        )
 
     extra_logged = ("val_roc_auc", "val_average_precision")
 

@@ -11,7 +11,7 @@ class NodeClassification(Classification, NodeTask):
     """A class per node, trained on the training nodes (Keras accuracy weighted to them)."""
 
     name = "node_classification"
-    config_keys = frozenset({"train.label_smoothing"})
+    config_keys = NodeTask.config_keys | {"train.label_smoothing"}
     serving_outputs_doc = (
         "`logits`, `probabilities` [B,N,C], `class_ids` [B,N] (-1 on padding), "
         "`embeddings` [B,N,H] (the backbone's node embeddings), `num_nodes` [B]."

@@ -6,12 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import tensorflow as tf
 
 from tfgraphtune.data import sources
 from tfgraphtune.data.preprocessing import Preprocessing
+from tfgraphtune.distribute.inputs import (
+    local_replicas,
+    one_element_per_replica,
+    replica_shard,
+)
+from tfgraphtune.distribute.sampling import NeighborSampler
 from tfgraphtune.layers.propagation import precompute_gcn_normalization
 from tfgraphtune.models.tasks.heads import HEAD_KINDS
-from tfgraphtune.models.tasks.node_classification import NodeModel, full_batch_inputs
+from tfgraphtune.models.tasks.node_classification import NodeModel, split_weights
 from tfgraphtune.tasks.base import FitInputs, Task, TaskData, dataset_fields
 
 
@@ -26,6 +33,7 @@ class NodeTask(Task):
     rows = "nodes"
     heads = HEAD_KINDS
     default_head = "gcn"
+    config_keys = frozenset({"data.sampling.fanouts"})
 
     def prepare(
         self, config, *, preprocessing=None, gcn_normalization=False, source=None
@@ -72,8 +80,59 @@ class NodeTask(Task):
         )
 
     def fit_inputs(self, data: TaskData, config) -> FitInputs:
-        inputs = full_batch_inputs(data.source, data.inputs)
-        return FitInputs(inputs["train"].repeat(), inputs["validation"], steps_per_epoch=1)
+        sampling = config["data"]["sampling"]
+        if sampling["fanouts"]:
+            return self.sampled_inputs(data, config)
+        graph, labels = data.inputs, tf.constant(data.source.labels)
+        num_nodes = data.source.num_nodes
+
+        def split(ids):
+            # Every replica holds the whole graph and the loss of its share of the split's
+            # nodes, weighted so the replicas' gradients add up to the one-replica gradient.
+            def dataset_fn(context):
+                n = context.num_replicas_in_sync
+                elements = [
+                    (graph, labels, split_weights(num_nodes, replica_shard(ids, r, n), scale=n))
+                    for r in local_replicas(context)
+                ]
+                return one_element_per_replica(elements, repeat=True)
+
+            return dataset_fn
+
+        return FitInputs(split(data.splits["train"]), split(data.splits["validation"]))
+
+    def sampled_inputs(self, data: TaskData, config) -> FitInputs:
+        """Batches of sampled subgraphs rooted at the split's nodes (`NeighborSampler`)."""
+        sampling, seed = config["data"]["sampling"], int(config["train"]["seed"])
+        sampler = NeighborSampler(
+            data.inputs,
+            node_set=data.node_set,
+            edge_set=data.edge_set,
+            fanouts=sampling["fanouts"],
+            features=[data.feature, data.source.label],
+            seed=seed,
+        )
+        label = data.source.label
+        global_batch = int(sampling["batch_size"])
+
+        def split(ids, train):
+            def dataset_fn(context):
+                shard = replica_shard(ids, context.input_pipeline_id, context.num_input_pipelines)
+                batch = context.get_per_replica_batch_size(global_batch)
+                batches = sampler.dataset(
+                    shard, batch_size=batch, shuffle=train, seed=seed, repeat=True
+                )
+                return batches.map(lambda graph, roots, _: rooted_example(graph, roots, label))
+
+            return dataset_fn
+
+        steps = [max(-(-len(data.splits[s]) // global_batch), 1) for s in ("train", "validation")]
+        return FitInputs(
+            split(data.splits["train"], True),
+            split(data.splits["validation"], False),
+            steps_per_epoch=steps[0],
+            validation_steps=steps[1],
+        )
 
     def outputs(self, model, data: TaskData) -> np.ndarray:
         """One full-graph inference: ``[nodes, outputs]``."""
@@ -91,3 +150,15 @@ class NodeTask(Task):
     def serving_outputs(self, model, graph):
         embeddings = model.backbone(graph, training=False)
         return self.outputs_from(model.head(embeddings, graph=graph, training=False), embeddings)
+
+
+def rooted_example(graph, roots, label: str):
+    """``(graph, labels, weights)`` of a sampled batch: the loss is the roots' mean."""
+    node_set = next(iter(graph.node_sets))
+    nodes = graph.node_sets[node_set]
+    features = dict(nodes.features)
+    labels = features.pop(label)
+    rows = tf.shape(labels, out_type=tf.int64)[0]
+    scale = tf.cast(rows, tf.float32) / tf.cast(tf.shape(roots)[0], tf.float32)
+    weights = tf.scatter_nd(roots[:, None], tf.fill(tf.shape(roots), scale), [rows])
+    return graph.replace_features(node_sets={node_set: features}), labels, weights

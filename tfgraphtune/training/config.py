@@ -41,6 +41,11 @@ DEFAULTS: dict[str, Any] = {
             "split_feature": "split",  # node tasks: node feature 0/1/2 = train/val/test
         },
         "normalize_features": "row_sum",  # row_sum | standardize | null
+        # Neighbour sampling for node tasks and link prediction (null fanouts: full batch).
+        "sampling": {
+            "fanouts": None,  # neighbours sampled per hop, e.g. [10, 10]
+            "batch_size": 512,  # seed nodes (link prediction: seed edges) per global step
+        },
         "folds": 10,  # graph_classification: k-fold cross-validation
         "fold": 0,  # graph_classification: which fold is the test fold
         "validation_fraction": 0.1,  # graph_classification: of the training folds
@@ -82,6 +87,10 @@ DEFAULTS: dict[str, Any] = {
         "seed": 0,
         "verbose": 0,
         "tensorboard": True,
+        # tf.distribute: auto | none | one_device | mirrored | multi_worker | parameter_server
+        "distribution": "auto",
+        "devices": None,  # mirrored: device names, e.g. ["/gpu:0", "/gpu:1"]
+        "mixed_precision": "auto",  # auto (on with a GPU) | true | false
     },
     "pretrain": {
         "method": "dgi",  # dgi | graphmae | gae | attr_mask | graph_contrastive

@@ -129,6 +129,7 @@ def _rules() -> dict[str, tuple[Check, str]]:
     # Imported here: the names live next to the code that uses them.
     from tfgraphtune.data.datasets.from_tables import CLEANING_STEPS
     from tfgraphtune.data.preprocessing import FEATURE_NORMALIZATIONS
+    from tfgraphtune.distribute.strategy import DISTRIBUTIONS
     from tfgraphtune.finetune.strategies import STRATEGIES
     from tfgraphtune.layers.lora_gcn_conv import LORA_INITS
     from tfgraphtune.models.backbone import CONVOLUTIONS, NORMALIZATIONS
@@ -163,6 +164,9 @@ def _rules() -> dict[str, tuple[Check, str]]:
         "data.tfrecord.label": _optional(_string()),
         "data.tfrecord.split_feature": _optional(_string()),
         "data.normalize_features": _optional(_choice(*FEATURE_NORMALIZATIONS)),
+        "data.sampling": _mapping(),
+        "data.sampling.fanouts": _optional(_list_of(_int(1), non_empty=True)),
+        "data.sampling.batch_size": _int(1),
         "data.folds": _int(2),
         "data.fold": _int(0),
         "data.validation_fraction": _number(0.0, 1.0, open_low=True, open_high=True),
@@ -203,6 +207,9 @@ def _rules() -> dict[str, tuple[Check, str]]:
         "train.seed": _int(0),
         "train.verbose": _choice(0, 1, 2),
         "train.tensorboard": _bool(),
+        "train.distribution": _choice(*DISTRIBUTIONS),
+        "train.devices": _optional(_list_of(_string(), non_empty=True)),
+        "train.mixed_precision": _either(_choice("auto"), _bool()),
         "pretrain.method": _choice(*METHODS),
         "pretrain.epochs": _int(1),
         "pretrain.learning_rate": POSITIVE,

@@ -26,6 +26,13 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfgraphtune.distribute.inputs import to_keras_input
+from tfgraphtune.distribute.strategy import (
+    is_chief,
+    precision_policy,
+    serve_if_parameter_server_role,
+    strategy_from_config,
+)
 from tfgraphtune.finetune.strategies import FineTuneStrategy, trainable_fraction
 from tfgraphtune.serving.serving_input import ServingInput
 from tfgraphtune.tasks import Task, TaskData, get_task
@@ -214,12 +221,15 @@ def fit_trainable(
     log_dir: str | None = None,
 ) -> dict[str, list]:
     """``model.fit`` with the config's callbacks; returns the history dict."""
+    # The model's strategy: the run's, or a tuning trial's (KerasTuner builds it in scope).
+    strategy = trainable.model.distribute_strategy
     history = trainable.model.fit(
-        trainable.fit.train,
+        to_keras_input(trainable.fit.train, strategy),
         steps_per_epoch=trainable.fit.steps_per_epoch,
         epochs=int(epochs if epochs is not None else config["train"]["epochs"]),
         initial_epoch=int(initial_epoch),
-        validation_data=trainable.fit.validation,
+        validation_data=to_keras_input(trainable.fit.validation, strategy),
+        validation_steps=trainable.fit.validation_steps,
         callbacks=[
             *trainable.task_callbacks,
             *training_callbacks(config, log_dir=log_dir),
@@ -285,21 +295,28 @@ def train(
     """
     config = dict(config)
     task, source = check_run_config(config)
+    if serve_if_parameter_server_role(config):
+        return None  # A parameter-server cluster's ps/worker: served until stopped.
+    strategy = strategy_from_config(config)
+    # In a multi-worker run every worker trains; only the chief writes the run folder.
+    write = write and is_chief()
     writer = run_folder.RunFolderWriter(config["out"], overwrite=overwrite) if write else None
     try:
         if data is None:
             tf.keras.utils.set_random_seed(int(config["train"]["seed"]))
             data = prepare_data(config, task, source, dataset=dataset)
-        return _train(config, task, source, data, callbacks, writer)
+        return _train(config, task, source, data, callbacks, writer, strategy)
     except BaseException:
         if writer is not None:
             writer.discard()
         raise
 
 
-def _train(config, task, source, data, callbacks, writer) -> RunResult:
+def _train(config, task, source, data, callbacks, writer, strategy) -> RunResult:
     tf.keras.utils.set_random_seed(int(config["train"]["seed"]))
-    trainable = make_trainable(config, task, source, data)
+    # Variables are created, and the model compiled, inside the strategy's scope.
+    with precision_policy(config), strategy.scope():
+        trainable = make_trainable(config, task, source, data)
     timer = StepTimer()
     log_dir = (
         str(writer.path / "logs") if writer is not None and config["train"]["tensorboard"] else None

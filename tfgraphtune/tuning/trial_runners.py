@@ -15,6 +15,7 @@ from typing import Any
 
 import tensorflow as tf
 
+from tfgraphtune.distribute.inputs import to_keras_input
 from tfgraphtune.tasks import get_task, task_names
 from tfgraphtune.training import train as training
 from tfgraphtune.training.run_folder import RunFolderWriter
@@ -70,7 +71,13 @@ class TaskTrials:
             for name, value in values.items():
                 metrics[f"{_SPLIT_PREFIX.get(split, split)}_{name}"] = float(value)
         # The loss as Keras computes it (regularization included), for loss objectives.
-        result = model.evaluate(self._trainables[model].fit.validation, verbose=0, return_dict=True)
+        fit = self._trainables[model].fit
+        result = model.evaluate(
+            to_keras_input(fit.validation, model.distribute_strategy),
+            steps=fit.validation_steps,
+            verbose=0,
+            return_dict=True,
+        )
         metrics["val_loss"] = float(result["loss"])
         return metrics
 

@@ -104,8 +104,11 @@ class LinkModel(TaskModel):
             loss = full_reconstruction_loss(y, logits)
             if self.losses:
                 loss += tf.add_n(self.losses)
+            # Every replica computes the same whole loss; their gradients are summed.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = loss / replicas
         variables = self.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
         return {"loss": loss}
 
     def task_config(self) -> dict:
@@ -347,7 +350,12 @@ def split_edges(
 
 
 def link_inputs(
-    split: LinkSplit, *, negatives_per_positive: int | str = 1, seed: int = 0
+    split: LinkSplit,
+    *,
+    negatives_per_positive: int | str = 1,
+    seed: int = 0,
+    positives: np.ndarray | None = None,
+    scale: float = 1.0,
 ) -> dict[str, tf.data.Dataset]:
     """One-element data sets ``((train_graph, pairs), labels[, weights])`` for `model.fit`.
 
@@ -368,6 +376,9 @@ def link_inputs(
         for graphs up to some ten thousand nodes).
       seed: Seed of the negatives; a fresh data set with the same seed repeats them, and
         every epoch (iteration) draws new ones.
+      positives: The training edges to use (a replica's share); default all of them.
+      scale: Multiplies every sample weight (``n`` replicas sharing the edges use ``n``,
+        so their losses add up to the one-replica loss).
 
     Returns:
       ``{"train": ..., "validation": ..., "test": ...}`` `tf.data.Dataset`s.
@@ -387,15 +398,16 @@ def link_inputs(
             f"integer or 'all'. Received: negatives_per_positive={negatives_per_positive!r}"
         )
     graph = split.train_graph
-    positives = tf.constant(split.train_pos, tf.int64)
-    num_positives = int(split.train_pos.shape[0])
+    positive_pairs = split.train_pos if positives is None else np.asarray(positives)
+    positives = tf.constant(positive_pairs.reshape(-1, 2), tf.int64)
+    num_positives = int(positives.shape[0])
     num_negatives = num_positives * negatives_per_positive
     num_nodes = split.num_nodes
     labels = tf.concat([tf.ones([num_positives]), tf.zeros([num_negatives])], axis=0)
     # Positives weigh as much as all their negatives together, so more negatives lower the
     # variance of the loss without shifting it towards "no edge" (with one negative per
     # positive every weight is 1).
-    weights = tf.concat(
+    weights = scale * tf.concat(
         [tf.fill([num_positives], float(negatives_per_positive)), tf.ones([num_negatives])],
         axis=0,
     )

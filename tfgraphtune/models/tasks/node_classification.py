@@ -28,16 +28,18 @@ class NodeModel(HeadedModel):
         return self.head(embeddings, graph=graph, training=training)
 
 
-def split_weights(num_nodes: int, indices: np.ndarray) -> np.ndarray:
+def split_weights(num_nodes: int, indices: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """Per-node sample weights selecting `indices`, scaled so weighted means are split means.
 
     Keras averages weighted losses over all N rows; weighting the chosen rows by
     ``N / len(indices)`` makes the loss the mean over the split, which keeps an L2 penalty
     at the strength it has in the paper (an unscaled mask would weaken the data term by
-    ``len(indices) / N``).
+    ``len(indices) / N``). `scale` multiplies that: ``n`` replicas that each see a
+    ``1 / n`` share of the split's nodes use ``scale = n``, so the sum of their scaled losses
+    is the one-replica loss.
     """
     weights = np.zeros(num_nodes, dtype=np.float32)
-    weights[np.asarray(indices)] = num_nodes / max(len(indices), 1)
+    weights[np.asarray(indices, dtype=np.int64)] = scale * num_nodes / max(len(indices), 1)
     return weights
 
 
