@@ -24,6 +24,7 @@ _SUBCOMMANDS = (
     "evaluate",
     "tune",
     "export",
+    "sample",
 )
 
 EXIT_OK = 0
@@ -114,6 +115,12 @@ SHORTCUTS = {
     "--tuner": ("tune.tuner", str, ""),
     "--max-trials": ("tune.max_trials", int, ""),
     "--tune-seed": ("tune.seed", int, "the tuner's sampling"),
+    "--distribution": (
+        "train.distribution",
+        str,
+        "auto | none | one_device | mirrored | multi_worker | parameter_server; workers read "
+        "TF_CONFIG",
+    ),
 }
 
 

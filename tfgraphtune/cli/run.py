@@ -17,7 +17,9 @@ def register(subparsers) -> None:
         "the command after a change redoes only what the change affects.",
     )
     add_config_arguments(
-        parser, ["--out", "--epochs", "--seed", "--dataset"], example="finetune.strategy=adapter"
+        parser,
+        ["--out", "--epochs", "--seed", "--dataset", "--distribution"],
+        example="finetune.strategy=adapter",
     )
     parser.add_argument("--force", action="store_true", help="re-run every stage")
     parser.set_defaults(handler=run)

@@ -43,7 +43,15 @@ def register(subparsers) -> None:
     )
     add_config_arguments(
         parser,
-        ["--tuner", "--max-trials", "--out", "--dataset", "--epochs", "--tune-seed"],
+        [
+            "--tuner",
+            "--max-trials",
+            "--out",
+            "--dataset",
+            "--epochs",
+            "--tune-seed",
+            "--distribution",
+        ],
         example="tune.objective.name=val_loss",
         renamed={"--tune-seed": "--seed"},
         required=("--out",),
@@ -56,8 +64,8 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--distribution-strategy",
         choices=STRATEGIES,
-        default="none",
-        help="tf.distribute strategy each trial runs under",
+        default=None,
+        help="kept for older scripts: the same as --distribution",
     )
     parser.add_argument(
         "--retrain-best",
@@ -86,16 +94,15 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def make_strategy(name: str):
-    """The ``tf.distribute`` strategy for ``--distribution-strategy``, or None."""
+def make_strategy(config) -> object | None:
+    """The ``tf.distribute`` strategy each trial runs under (``train.distribution``), or
+    None for TensorFlow's default one."""
     import tensorflow as tf
 
-    if name == "none":
-        return None
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    device = "/gpu:0" if tf.config.list_logical_devices("GPU") else "/cpu:0"
-    return tf.distribute.OneDeviceStrategy(device)
+    from tfgraphtune.distribute.strategy import strategy_from_config
+
+    strategy = strategy_from_config(config)
+    return None if strategy is tf.distribute.get_strategy() else strategy
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,11 +111,14 @@ def run(args: argparse.Namespace) -> int:
     from tfgraphtune.tuning.tuners import make_tuner
 
     try:
-        config = load_config(args.config, config_overrides(args))
+        overrides = config_overrides(args)
+        if args.distribution_strategy is not None:
+            overrides.insert(0, f"train.distribution={args.distribution_strategy}")
+        config = load_config(args.config, overrides)
         role = distributed.role_from_env()
         objective = search_space.objective_from_config(config)
         out = Path(args.out)
-        strategy = make_strategy(args.distribution_strategy)
+        strategy = make_strategy(config)
         if role == "worker":
             distributed.wait_for_chief(
                 os.environ[distributed.ENV_ORACLE_IP],

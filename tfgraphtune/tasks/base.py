@@ -49,12 +49,16 @@ class FitInputs:
       validation: Context -> validation data set (repeating).
       steps_per_epoch: Steps of one training pass.
       validation_steps: Steps of one validation pass.
+      reuse_validation_iterator: Validate over one iterator kept for the whole ``fit``
+        (`tfgraphtune.training.validation`): for inputs whose iterators are costly to
+        make (sampled subgraphs).
     """
 
     train: Callable[[tf.distribute.InputContext], tf.data.Dataset]
     validation: Callable[[tf.distribute.InputContext], tf.data.Dataset]
     steps_per_epoch: int = 1
     validation_steps: int = 1
+    reuse_validation_iterator: bool = False
 
     @property
     def epoch_steps(self) -> int:
@@ -187,6 +191,7 @@ class Task(abc.ABC):
         "data.val_fraction": 0.05,
         "data.test_fraction": 0.1,
         "data.sampling.fanouts": None,
+        "data.sampling.samples": None,
     }
 
     # --- configuration -------------------------------------------------------------

@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
         "sampling": {
             "fanouts": None,  # neighbours sampled per hop, e.g. [10, 10]
             "batch_size": 512,  # seed nodes (link prediction: seed edges) per global step
+            # node tasks: a `tfgraphtune sample` folder (TF-GNN's Beam sampler) to train on
+            "samples": None,
         },
         "folds": 10,  # graph_classification: k-fold cross-validation
         "fold": 0,  # graph_classification: which fold is the test fold

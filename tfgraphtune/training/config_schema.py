@@ -167,6 +167,7 @@ def _rules() -> dict[str, tuple[Check, str]]:
         "data.sampling": _mapping(),
         "data.sampling.fanouts": _optional(_list_of(_int(1), non_empty=True)),
         "data.sampling.batch_size": _int(1),
+        "data.sampling.samples": _optional(_string()),
         "data.folds": _int(2),
         "data.fold": _int(0),
         "data.validation_fraction": _number(0.0, 1.0, open_low=True, open_high=True),

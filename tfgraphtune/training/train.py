@@ -40,6 +40,7 @@ from tfgraphtune.training import backbones, run_folder
 from tfgraphtune.training.callbacks import StepTimer, standard_callbacks
 from tfgraphtune.training.config import ConfigError, check_config
 from tfgraphtune.training.optimizers import make_optimizer
+from tfgraphtune.training.validation import PersistentValidation
 
 
 @dataclasses.dataclass
@@ -223,14 +224,20 @@ def fit_trainable(
     """``model.fit`` with the config's callbacks; returns the history dict."""
     # The model's strategy: the run's, or a tuning trial's (KerasTuner builds it in scope).
     strategy = trainable.model.distribute_strategy
+    fit = trainable.fit
+    validation = to_keras_input(fit.validation, strategy)
+    reuse = fit.reuse_validation_iterator and not isinstance(
+        validation, tf.keras.utils.experimental.DatasetCreator
+    )
     history = trainable.model.fit(
-        to_keras_input(trainable.fit.train, strategy),
-        steps_per_epoch=trainable.fit.steps_per_epoch,
+        to_keras_input(fit.train, strategy),
+        steps_per_epoch=fit.steps_per_epoch,
         epochs=int(epochs if epochs is not None else config["train"]["epochs"]),
         initial_epoch=int(initial_epoch),
-        validation_data=to_keras_input(trainable.fit.validation, strategy),
-        validation_steps=trainable.fit.validation_steps,
+        validation_data=None if reuse else validation,
+        validation_steps=None if reuse else fit.validation_steps,
         callbacks=[
+            *([PersistentValidation(validation, steps=fit.validation_steps)] if reuse else []),
             *trainable.task_callbacks,
             *training_callbacks(config, log_dir=log_dir),
             *trainable.callbacks,
