@@ -170,3 +170,24 @@ def test_fit_checks_its_options():
         fit_recommender(MatrixFactorization(20, 30), split, epochs=0)
     with pytest.raises(ValidationError, match="from_split"):
         fit_recommender(MatrixFactorization(21, 30), split, epochs=1)
+
+
+def test_contrastive_pretraining_then_bpr_fine_tuning():
+    from tfgraphtune.recommend.contrastive import pretrain_contrastive
+
+    split = random_split(synthetic_interactions(num_users=60, num_items=40, seed=7), seed=0)
+    tf.keras.utils.set_random_seed(0)
+    model = LightGCN.from_split(split, embedding_dim=8, num_layers=2)
+    before = model.final_embeddings()[0]
+    history = pretrain_contrastive(model, split, epochs=4, batch_size=64, learning_rate=0.01)
+    # Pre-training optimises the contrastive loss alone: BPR has weight 0 in the total.
+    losses = history.history
+    assert losses["contrastive_loss"][-1] < losses["contrastive_loss"][0]
+    np.testing.assert_allclose(
+        losses["loss"],
+        np.array(losses["contrastive_loss"]) + 1e-4 * np.array(losses["l2_loss"]),
+        rtol=1e-5,
+    )
+    assert not np.allclose(before, model.final_embeddings()[0])
+    tuned = fit_recommender(model, split, epochs=2, batch_size=64, seed=0)
+    assert tuned.history["contrastive_loss"] == [0.0, 0.0]
