@@ -301,4 +301,12 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    from tfgraphtune.data.errors import ValidationError
+
+    try:
+        main()
+    except ValidationError as error:  # A user mistake: one message, exit status 2.
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
