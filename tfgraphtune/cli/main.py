@@ -24,6 +24,7 @@ _SUBCOMMANDS = (
     "evaluate",
     "tune",
     "export",
+    "recommend",
 )
 
 EXIT_OK = 0

@@ -187,6 +187,14 @@ class Task(abc.ABC):
         "data.val_fraction": 0.05,
         "data.test_fraction": 0.1,
         "data.sampling.fanouts": None,
+        "data.interactions.path": None,
+        "data.interactions.movielens_dir": None,
+        "data.interactions.train_path": None,
+        "model.recommender": "lightgcn",
+        "model.embedding_dim": 64,
+        "model.side_features": False,
+        "train.contrastive_weight": 0.0,
+        "train.ks": [10, 20],
     }
 
     # --- configuration -------------------------------------------------------------
@@ -319,6 +327,16 @@ class Task(abc.ABC):
         """The export's outputs on a merged request graph, one row per `rows`."""
 
     serving_outputs_doc: ClassVar[str] = ""
+    # Whether the model is a head on a `Backbone` (one node set, one edge set). A
+    # recommender's model carries its own bipartite user-item graph and per-id
+    # embeddings, so `train` asks `build_model(None, ...)` for it and skips the
+    # backbone-only steps (fine-tuning strategies, backbone sources); see
+    # `tfgraphtune.tasks.recommendation`.
+    uses_backbone: ClassVar[bool] = True
+    # Whether `export` writes its own SavedModel (`export_run(run, out, ...)`) instead of
+    # the graph-request module (retrieval exports take ids, not graphs).
+    exports_itself: ClassVar[bool] = False
+
     # Pair scoring (link prediction): the export adds signatures taking node pairs.
     scores_pairs: ClassVar[bool] = False
 
