@@ -2,11 +2,8 @@
 
 One Keras model for every ``model.recommender`` of the recommendation task:
 
-* ``"lightgcn"``: LightGCN (He et al., SIGIR 2020): per-id embeddings ``E^0``, propagated
-  ``E^{k+1} = D^{-1/2} A D^{-1/2} E^k`` over the bipartite user-item adjacency with no
-  feature transform and no non-linearity; the final embedding is the mean of
-  ``E^0 .. E^K``.
-* ``"mf"``: BPR matrix factorisation (Rendle et al., UAI 2009): the per-id embeddings.
+* ``"lightgcn"``: `tfgraphtune.recommend.lightgcn.LightGCN` (He et al., SIGIR 2020).
+* ``"mf"``: `tfgraphtune.recommend.matrix_factorization.MatrixFactorization` (BPR-MF).
 * ``"gcn"`` / ``"sage"``: `HeteroGNNEncoder` (TF-GNN GraphUpdates per edge set) on
   per-id embeddings or Dense-projected side features.
 
@@ -18,10 +15,8 @@ nothing but the restored model, and the seen items of every user come with it.
 Training (``model.fit``): the model is called on ``[B, 3]`` triplets ``(user, positive,
 negative)`` and returns ``[B, 2]`` scores; `BPRLoss` is ``-log sigmoid(s_pos - s_neg)``.
 It adds an L2 penalty on the batch's layer-0 embeddings (as LightGCN does) and, with
-``contrastive_weight > 0``, SimGCL's contrastive loss (Yu et al., SIGIR 2022): two views
-with uniform noise of norm ``contrastive_eps`` added in the direction of each embedding's
-signs at every propagation layer (on the final embeddings for MF/GCN/SAGE), InfoNCE with
-temperature ``contrastive_temperature`` between the views of the batch's users and items.
+``contrastive_weight > 0``, SimGCL's contrastive loss (`tfgraphtune.recommend.contrastive`:
+noise at every LightGCN layer; on the final embeddings for MF/GCN/SAGE).
 """
 
 from __future__ import annotations
@@ -29,7 +24,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from tfgraphtune.recommend.contrastive import add_uniform_noise, info_nce
 from tfgraphtune.recommend.hetero_gnn import HETERO_CONVS, HeteroGNNEncoder
+from tfgraphtune.recommend.lightgcn import LightGCN
+from tfgraphtune.recommend.matrix_factorization import MatrixFactorization
 
 RECOMMENDERS = ("lightgcn", "mf", *HETERO_CONVS)
 
@@ -132,8 +130,20 @@ class RecommenderModel(tf.keras.Model):
                 f"recommender {recommender!r} learns per-id embeddings only; side features "
                 "need recommender 'gcn' or 'sage'."
             )
-        self.encoder = None
-        if recommender in HETERO_CONVS:
+        self.encoder = self.core = None
+        if recommender == "lightgcn":
+            self.core = LightGCN(
+                self.num_users,
+                self.num_items,
+                num_interactions=max(self.num_interactions, 1),
+                num_layers=self.num_layers,
+                embedding_dim=self.embedding_dim,
+            )
+        elif recommender == "mf":
+            self.core = MatrixFactorization(
+                self.num_users, self.num_items, embedding_dim=self.embedding_dim
+            )
+        else:
             self.encoder = HeteroGNNEncoder(
                 conv=recommender, units=self.embedding_dim, num_layers=max(self.num_layers, 1)
             )
@@ -175,7 +185,9 @@ class RecommenderModel(tf.keras.Model):
             initializer="zeros", trainable=False,
         )  # fmt: skip
         self.user_features = self.item_features = None
-        if self.user_feature_dim:
+        if self.core is not None:
+            pass  # LightGCN / MF own their per-id embeddings.
+        elif self.user_feature_dim:
             self.user_features = self.add_weight(
                 name="user_features", shape=[self.num_users, self.user_feature_dim],
                 initializer="zeros", trainable=False,
@@ -186,7 +198,9 @@ class RecommenderModel(tf.keras.Model):
                 shape=[self.num_users, self.embedding_dim],
                 initializer=_normal(),
             )
-        if self.item_feature_dim:
+        if self.core is not None:
+            pass
+        elif self.item_feature_dim:
             self.item_features = self.add_weight(
                 name="item_features", shape=[self.num_items, self.item_feature_dim],
                 initializer="zeros", trainable=False,
@@ -223,6 +237,8 @@ class RecommenderModel(tf.keras.Model):
             )
         self.graph_users.assign(users)
         self.graph_items.assign(items)
+        if self.recommender == "lightgcn" and len(users):
+            self.core.set_interactions(users=users, items=items)
         for features, variable, what in (
             (user_features, self.user_features, "user"),
             (item_features, self.item_features, "item"),
@@ -249,43 +265,17 @@ class RecommenderModel(tf.keras.Model):
     # --- embeddings ----------------------------------------------------------------
 
     def _initial_states(self):
+        if self.core is not None:
+            return self.core.user_embeddings, self.core.item_embeddings
         user = self.user_embedding if self.user_features is None else self.user_features
         item = self.item_embedding if self.item_features is None else self.item_features
         return user, item
 
-    def _propagate_lightgcn(self, user, item, noise: bool):
-        users, items = self.graph_users, self.graph_items
-        ones = tf.ones_like(users, tf.float32)
-        user_degree = tf.math.unsorted_segment_sum(ones, users, self.num_users)
-        item_degree = tf.math.unsorted_segment_sum(ones, items, self.num_items)
-        weight = tf.math.rsqrt(
-            tf.maximum(tf.gather(user_degree, users) * tf.gather(item_degree, items), 1.0)
-        )[:, None]
-        user_sum, item_sum = user, item
-        for _ in range(self.num_layers):
-            user, item = (
-                tf.math.unsorted_segment_sum(
-                    weight * tf.gather(item, items), users, self.num_users
-                ),
-                tf.math.unsorted_segment_sum(
-                    weight * tf.gather(user, users), items, self.num_items
-                ),
-            )
-            if noise:
-                user, item = self._perturb(user), self._perturb(item)
-            user_sum, item_sum = user_sum + user, item_sum + item
-        scale = 1.0 / (self.num_layers + 1)
-        return user_sum * scale, item_sum * scale
-
-    def _perturb(self, embeddings):
-        # SimGCL: e + eps * sign(e) * unit-norm uniform noise.
-        noise = tf.math.l2_normalize(tf.random.uniform(tf.shape(embeddings)), axis=-1)
-        return embeddings + self.contrastive_eps * tf.sign(embeddings) * noise
-
     def _embeddings(self, *, training=None, noise: bool = False):
+        if self.core is not None:  # tfgraphtune.recommend.lightgcn / matrix_factorization
+            eps = self.contrastive_eps if noise else 0.0
+            return self.core.propagate(noise_eps=eps, training=bool(training))
         user, item = self._initial_states()
-        if self.recommender == "lightgcn":
-            return self._propagate_lightgcn(user, item, noise)
         if self.recommender in HETERO_CONVS:
             if self.user_projection is not None:
                 user = self.user_projection(user)
@@ -294,8 +284,9 @@ class RecommenderModel(tf.keras.Model):
             user, item = self.encoder(
                 (self.graph_users, self.graph_items, user, item), training=training
             )
-        if noise:
-            user, item = self._perturb(user), self._perturb(item)
+        if noise:  # SimGCL's noise on the final GNN embeddings.
+            user = add_uniform_noise(user, self.contrastive_eps)
+            item = add_uniform_noise(item, self.contrastive_eps)
         return user, item
 
     def embeddings(self) -> tuple[tf.Tensor, tf.Tensor]:
@@ -340,13 +331,3 @@ class RecommenderModel(tf.keras.Model):
         return info_nce(
             tf.gather(user1, users), tf.gather(user2, users), self.contrastive_temperature
         ) + info_nce(tf.gather(item1, items), tf.gather(item2, items), self.contrastive_temperature)
-
-
-def info_nce(view1: tf.Tensor, view2: tf.Tensor, temperature: float) -> tf.Tensor:
-    """InfoNCE between two views: row ``i`` of `view1` should match row ``i`` of `view2`."""
-    view1, view2 = tf.math.l2_normalize(view1, -1), tf.math.l2_normalize(view2, -1)
-    logits = tf.matmul(view1, view2, transpose_b=True) / temperature
-    labels = tf.range(tf.shape(logits)[0])
-    return tf.reduce_mean(
-        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-    )

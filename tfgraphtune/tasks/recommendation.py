@@ -148,26 +148,6 @@ def user_item_schema(num_user_features: int, num_item_features: int) -> tfgnn.Gr
     return schema
 
 
-def sample_triplets(train, rng: np.random.Generator, order: np.ndarray | None = None) -> np.ndarray:
-    """``[E, 3]`` int32 (user, positive, negative): one negative per training event, drawn
-    uniformly from the items that user has no training interaction with.
-
-    Collisions with seen items are redrawn (up to 50 rounds; a user who has seen every
-    item keeps a seen negative, which then only adds a constant to the loss).
-    """
-    users = train.users if order is None else train.users[order]
-    items = train.items if order is None else train.items[order]
-    num_items = train.num_items
-    seen = np.unique(train.users.astype(np.int64) * num_items + train.items)
-    negatives = rng.integers(0, num_items, len(users))
-    for _ in range(50):
-        clash = np.isin(users.astype(np.int64) * num_items + negatives, seen, assume_unique=False)
-        if not clash.any():
-            break
-        negatives[clash] = rng.integers(0, num_items, int(clash.sum()))
-    return np.stack([users, items, negatives], axis=1).astype(np.int32)
-
-
 class RecommendationTask(Task):
     """Top-K recommendation on a user-item interaction graph (see the module docstring)."""
 
@@ -356,34 +336,41 @@ class RecommendationTask(Task):
         return []
 
     def fit_inputs(self, data: TaskData, config: Mapping[str, Any]) -> FitInputs:
-        train = data.inputs.split.train
+        from tfgraphtune.recommend.negatives import (
+            sample_negatives,
+            training_keys,
+            triples_dataset,
+        )
+
+        split = data.inputs.split
+        train = split.train
         batch_size = int(config["train"]["batch_size"])
         seed = int(config["train"]["seed"])
         steps = max(-(-len(train) // batch_size), 1)
-        spec = (
-            tf.TensorSpec([None, 3], tf.int32),
-            tf.TensorSpec([None], tf.float32),
+
+        def as_keras(users, positives, negatives):
+            triplets = tf.stack([users, positives, negatives], axis=1)
+            return triplets, tf.zeros(tf.shape(users), tf.float32)
+
+        # A fixed draw of training triplets: the validation loss monitors the fit.
+        pick = np.random.default_rng(seed).permutation(len(train))[:_VALIDATION_TRIPLETS]
+        users, items = train.users[pick], train.items[pick]
+        negatives = sample_negatives(
+            users,
+            keys=training_keys(train.users, train.items, train.num_items),
+            num_items=train.num_items,
+            seed=[seed, 1],
         )
-
-        def epochs():
-            # A new permutation and new negatives every epoch.
-            rng = np.random.default_rng(seed)
-            while True:
-                triplets = sample_triplets(train, rng, rng.permutation(len(train)))
-                for start in range(0, len(triplets), batch_size):
-                    batch = triplets[start : start + batch_size]
-                    yield batch, np.zeros(len(batch), np.float32)
-
-        fixed = sample_triplets(train, np.random.default_rng(seed + 1))
-        fixed = fixed[
-            np.random.default_rng(seed + 2).permutation(len(fixed))[:_VALIDATION_TRIPLETS]
-        ]
+        fixed = as_keras(tf.constant(users, tf.int32), tf.constant(items, tf.int32), negatives)
 
         def train_fn(context=None):
-            return tf.data.Dataset.from_generator(epochs, output_signature=spec)
+            # Reshuffled with new negatives every epoch (tfgraphtune.recommend.negatives).
+            epochs = int(config["train"]["epochs"])
+            dataset = triples_dataset(split, batch_size=batch_size, seed=seed, epochs=epochs)
+            return dataset.map(as_keras).repeat()
 
         def validation_fn(context=None):
-            return tf.data.Dataset.from_tensors((fixed, np.zeros(len(fixed), np.float32))).repeat()
+            return tf.data.Dataset.from_tensors(fixed).repeat()
 
         return FitInputs(train_fn, validation_fn, steps_per_epoch=steps, validation_steps=1)
 
