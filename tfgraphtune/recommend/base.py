@@ -98,7 +98,8 @@ class EmbeddingRecommender(tf.keras.Model):
     def score_users(self, users) -> tf.Tensor:
         """Scores of every item for the given user indices: float32 [n, num_items]."""
         user_final, item_final = self.propagate()
-        return tf.matmul(tf.gather(user_final, tf.cast(users, tf.int32)), item_final, b=True)
+        user_vectors = tf.gather(user_final, tf.cast(users, tf.int32))
+        return tf.matmul(user_vectors, item_final, transpose_b=True)
 
     def final_embeddings(self) -> tuple[np.ndarray, np.ndarray]:
         """The final (user, item) embeddings as numpy arrays, e.g. for an ANN index."""
