@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from tests.helpers import assert_config_round_trip
-from tests.recommend.product_helpers import CONFIG
+from tests.recommend.product_helpers import CONFIG, train_run, write_table
 from tfgraphtune.recommend.hetero_gnn import (
     ITEM,
     RATED,
@@ -150,3 +150,33 @@ def test_gcn_with_movielens_side_features_trains_evaluates_and_recommends(tmp_pa
     for user, row in enumerate(found):
         seen = set(split.train.items[split.train.users == user].tolist())
         assert not seen & set(row[row >= 0].tolist())
+
+
+def test_simgcl_pretraining_then_bpr_fine_tuning_through_resume(tmp_path):
+    from tfgraphtune.data.errors import ValidationError
+    from tfgraphtune.training.config import ConfigError
+
+    table = write_table(tmp_path / "events.csv")
+    pre = train_run(table, tmp_path / "pre", "train.bpr_weight=0", "train.contrastive_weight=1")
+    assert pre.history["loss"][-1] < pre.history["loss"][0]  # The contrastive loss trains.
+    resume = f"finetune.resume={tmp_path / 'pre'}"
+    tuned = train_run(table, tmp_path / "tuned", resume)
+    # Fine-tuning starts from the pre-trained weights: a model built from the resumed
+    # one has exactly its embeddings.
+    start = tuned.task.build_model(pre.model, tuned.data, load_tuned_config(table, tmp_path))
+    for before, after in zip(pre.model.embeddings(), start.embeddings()):
+        np.testing.assert_array_equal(before.numpy(), after.numpy())
+    assert tuned.metrics["test"]["recall@10"] > pre.metrics["test"]["recall@10"]
+    with pytest.raises(ValidationError, match="embedding_dim=16"):
+        train_run(table, tmp_path / "bad", resume, "model.embedding_dim=8")
+    with pytest.raises(ConfigError, match="nothing to train"):
+        train_run(table, tmp_path / "none", "train.bpr_weight=0")
+
+
+def load_tuned_config(table, tmp_path):
+    from tfgraphtune.training.config import load_config
+
+    return load_config(
+        CONFIG,
+        [f"data.interactions.path={table}", "model.embedding_dim=16", f"out={tmp_path / 'x'}"],
+    )

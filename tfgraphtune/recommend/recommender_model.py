@@ -37,13 +37,21 @@ class BPRLoss(tf.keras.losses.Loss):
     """Bayesian personalised ranking: ``mean(-log sigmoid(s_pos - s_neg))`` over triplets.
 
     ``y_pred`` is ``[B, 2]`` (positive, negative scores); ``y_true`` is ignored.
+
+    Args:
+      weight: Factor on the loss (0: the model's added losses alone, e.g. SimGCL
+        pre-training).
     """
 
-    def __init__(self, name: str = "bpr", **kwargs):
+    def __init__(self, weight: float = 1.0, name: str = "bpr", **kwargs):
         super().__init__(name=name, **kwargs)
+        self.weight = float(weight)
+
+    def get_config(self):
+        return {**super().get_config(), "weight": self.weight}
 
     def call(self, y_true, y_pred):
-        return tf.math.softplus(y_pred[:, 1] - y_pred[:, 0])
+        return self.weight * tf.math.softplus(y_pred[:, 1] - y_pred[:, 0])
 
 
 def _normal() -> tf.keras.initializers.Initializer:

@@ -194,6 +194,7 @@ class Task(abc.ABC):
         "model.embedding_dim": 64,
         "model.side_features": False,
         "train.contrastive_weight": 0.0,
+        "train.bpr_weight": 1.0,
         "train.ks": [10, 20],
     }
 
@@ -329,9 +330,9 @@ class Task(abc.ABC):
     serving_outputs_doc: ClassVar[str] = ""
     # Whether the model is a head on a `Backbone` (one node set, one edge set). A
     # recommender's model carries its own bipartite user-item graph and per-id
-    # embeddings, so `train` asks `build_model(None, ...)` for it and skips the
-    # backbone-only steps (fine-tuning strategies, backbone sources); see
-    # `tfgraphtune.tasks.recommendation`.
+    # embeddings, so `train` asks `build_model(None, ...)` for it (or, resuming a run,
+    # `build_model(resumed_model, ...)`) and skips the backbone-only steps (fine-tuning
+    # strategies, pre-trained backbones); see `tfgraphtune.tasks.recommendation`.
     uses_backbone: ClassVar[bool] = True
     # Whether `export` writes its own SavedModel (`export_run(run, out, ...)`) instead of
     # the graph-request module (retrieval exports take ids, not graphs).

@@ -167,6 +167,7 @@ class RecommendationTask(Task):
             "model.embedding_dim",
             "model.side_features",
             "train.contrastive_weight",
+            "train.bpr_weight",
             "train.ks",
         }
     )
@@ -228,11 +229,18 @@ class RecommendationTask(Task):
                     f"num_layers and l2 shape the recommender); remove it"
                 )
         finetune = config["finetune"]
-        if finetune["backbone"] or finetune["resume"] or finetune["strategy"] != "full":
+        if finetune["backbone"] or finetune["strategy"] != "full":
             problems.append(
-                "task 'recommendation' trains its recommender from scratch: remove "
-                "finetune.backbone / finetune.resume and keep finetune.strategy: full "
-                "(SimGCL pre-training is train.contrastive_weight, an auxiliary loss)"
+                "task 'recommendation' starts from scratch or from a recommendation run "
+                "(finetune.resume, e.g. one pre-trained with train.bpr_weight: 0 and "
+                "train.contrastive_weight > 0): remove finetune.backbone and keep "
+                "finetune.strategy: full"
+            )
+        if train["bpr_weight"] == 0 and train["contrastive_weight"] == 0:
+            problems.append(
+                "config keys 'train.bpr_weight' and 'train.contrastive_weight' are both 0: "
+                "nothing to train; set bpr_weight: 1 (ranking) or contrastive_weight > 0 "
+                "(SimGCL pre-training)"
             )
         if train["distribution"] not in ("auto", "none", "one_device"):
             problems.append(
@@ -303,6 +311,12 @@ class RecommendationTask(Task):
         raise NotImplementedError("the recommendation task builds its own model.")
 
     def build_model(self, backbone, data: TaskData, config: Mapping[str, Any]) -> tf.keras.Model:
+        """A new `RecommenderModel` for the data; with `backbone` (the model of a resumed
+        recommendation run, e.g. SimGCL pre-training) its weights start from that model's.
+
+        Raises:
+          ValidationError: The resumed model has another structure or training graph.
+        """
         inputs: RecommendationInputs = data.inputs
         train = inputs.split.train
         model_section, train_section = config["model"], config["train"]
@@ -327,10 +341,12 @@ class RecommendationTask(Task):
             user_features=inputs.user_features,
             item_features=inputs.item_features,
         )
+        if backbone is not None:
+            _start_from(model, backbone, config["finetune"]["resume"])
         return model
 
     def loss(self, config):
-        return BPRLoss()
+        return BPRLoss(weight=config["train"]["bpr_weight"])
 
     def keras_metrics(self, config):
         return []
@@ -423,3 +439,27 @@ class RecommendationTask(Task):
         from tfgraphtune.recommend.export import export_recommender
 
         return export_recommender(run, out, **options)
+
+
+def _start_from(model: RecommenderModel, resumed: RecommenderModel, path: str) -> None:
+    """Copies a resumed run's weights into `model` (same structure and training graph)."""
+    from tfgraphtune.data.errors import ValidationError
+
+    structure = ("recommender", "num_users", "num_items", "num_interactions", "embedding_dim",
+                 "num_layers", "user_feature_dim", "item_feature_dim")  # fmt: skip
+    for key in structure:
+        if getattr(model, key) != getattr(resumed, key):
+            raise ValidationError(
+                f"finetune.resume {path}: its model has {key}={getattr(resumed, key)!r} but "
+                f"this config and data give {getattr(model, key)!r}; resume with the same "
+                "model section and data.interactions (split and seed included)."
+            )
+    same_graph = np.array_equal(
+        resumed.graph_users.numpy(), model.graph_users.numpy()
+    ) and np.array_equal(resumed.graph_items.numpy(), model.graph_items.numpy())
+    if not same_graph:
+        raise ValidationError(
+            f"finetune.resume {path} was trained on other training interactions; resume "
+            "with the same data.interactions (split, test_ratio and train.seed)."
+        )
+    model.set_weights(resumed.get_weights())

@@ -109,6 +109,7 @@ DEFAULTS: dict[str, Any] = {
         "mixed_precision": "auto",  # auto (on with a GPU) | true | false
         # recommendation: SimGCL's contrastive loss as an auxiliary loss (0: off)
         "contrastive_weight": 0.0,
+        "bpr_weight": 1.0,  # recommendation: 0 with contrastive_weight > 0 pre-trains
         "contrastive_eps": 0.1,
         "contrastive_temperature": 0.2,
         "ks": [10, 20],  # recommendation: cut-offs of Recall/NDCG/...@K

@@ -227,6 +227,7 @@ def _rules() -> dict[str, tuple[Check, str]]:
         "train.devices": _optional(_list_of(_string(), non_empty=True)),
         "train.mixed_precision": _either(_choice("auto"), _bool()),
         "train.contrastive_weight": NON_NEGATIVE,
+        "train.bpr_weight": NON_NEGATIVE,
         "train.contrastive_eps": POSITIVE,
         "train.contrastive_temperature": POSITIVE,
         "train.ks": _list_of(_int(1), non_empty=True),

@@ -120,6 +120,10 @@ def build_model(
         from tfgraphtune.models.checkpoint import check_schema_compatible
 
         run = run_folder.load_run(source.path)
+        if not task.uses_backbone:  # The task rebuilds its model from the resumed one.
+            model = task.build_model(run.model, data, config)
+            model(inputs)
+            return model
         check_schema_compatible(run.model.backbone.get_config(), _schema_of(run.path), data.schema)
         model = run.model
         model(inputs)
