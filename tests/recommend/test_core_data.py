@@ -34,7 +34,7 @@ def test_table_with_string_ids_duplicates_and_missing_values(tmp_path):
     ).to_csv(path, index=False)
     events, report = read_interaction_table(path)
     # Missing item drops carol's only row; the duplicate (alice, x) keeps the later one.
-    assert _removed(report, "DropMissingIds") == 1
+    assert _removed(report, "DropMissingValues") == 1
     assert _removed(report, "DropDuplicateInteractions") == 1
     assert report.total_removed == 2
     assert events.user_ids.tolist() == ["alice", "bob"]
@@ -48,6 +48,19 @@ def test_table_with_string_ids_duplicates_and_missing_values(tmp_path):
         "timestamp": [13, 11, 12, 15],
     }
     assert "DropDuplicateInteractions" in str(report)
+    assert "column 'item'" in str(report)
+
+
+def test_missing_ratings_and_timestamps_are_dropped_and_reported(tmp_path):
+    path = tmp_path / "events.csv"
+    # Line 3 has no rating, line 4 no timestamp.
+    path.write_text("user,item,rating,timestamp\n1,2,5,10\n1,3,,11\n2,2,4,\n2,3,1,13\n")
+    events, report = read_interaction_table(path)
+    assert len(events) == 2 and events.timestamps.tolist() == [10, 13]
+    assert _removed(report, "DropMissingValues") == 2
+    text = str(report)
+    assert "column 'rating' dropped (first file lines [3])" in text
+    assert "column 'timestamp' dropped (first file lines [4])" in text
 
 
 def test_rating_threshold_keeps_liked_events(tmp_path):

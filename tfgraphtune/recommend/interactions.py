@@ -158,7 +158,8 @@ def clean_interactions(
 ) -> tuple[Interactions, CleaningReport]:
     """Turns a table of events into `Interactions`, reporting every dropped row.
 
-    Steps, in order: rows with a missing user or item are dropped; with
+    Steps, in order: rows with a missing user, item (or, when those columns are used,
+    rating or timestamp) are dropped; with
     `rating_threshold`, rows rated below it (or unrated) are dropped (implicit feedback);
     repeated (user, item) pairs keep their latest event (by timestamp, else the last row).
 
@@ -206,14 +207,21 @@ def clean_interactions(
     rows = np.arange(len(frame))
     steps = []
 
-    missing_step = StepReport("DropMissingIds()")
-    missing = (frame[user_col].isna() | frame[item_col].isna()).to_numpy()
+    missing_step = StepReport("DropMissingValues()")
+    missing = np.zeros(len(frame), dtype=bool)
+    # Ids always; ratings and timestamps when their column is used.
+    used = [user_col, item_col] + [
+        c for c, on in ((rating_col, has_rating), (timestamp_col, has_time)) if on
+    ]
+    for column in used:
+        empty = frame[column].isna().to_numpy()
+        if empty.any():
+            missing_step.notes.append(
+                f"{source}: {int(empty.sum())} rows without a value in column {column!r} "
+                f"dropped (first file lines {(rows[empty][:5] + 2).tolist()})"
+            )
+        missing |= empty
     missing_step.record(SET_NAME, "removed", missing.sum(), (rows[missing] + 2).tolist())
-    if missing.any():
-        missing_step.notes.append(
-            f"{source}: {int(missing.sum())} rows without a user or item id dropped "
-            f"(first file lines {(rows[missing][:5] + 2).tolist()})"
-        )
     keep = ~missing
     steps.append(missing_step)
 
