@@ -143,7 +143,7 @@ def test_gcn_with_movielens_side_features_trains_evaluates_and_recommends(tmp_pa
     # age plus one-hot gender and occupation.
     np.testing.assert_array_equal(model.item_features.numpy()[:, -19:], genres)
     assert model.item_feature_dim >= 19 and model.user_feature_dim > 1
-    assert not hasattr(model, "user_embedding")  # Features, not per-id embeddings.
+    assert model.user_embedding is None  # Features, not per-id embeddings.
     assert evaluate_run(tmp_path / "run")["test"] == pytest.approx(result.metrics["test"])
     index = RetrievalIndex.from_run(tmp_path / "run")
     found, _ = index.recommend(np.arange(split.num_users), 3)

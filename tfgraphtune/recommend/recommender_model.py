@@ -193,33 +193,27 @@ class RecommenderModel(tf.keras.Model):
             initializer="zeros", trainable=False,
         )  # fmt: skip
         self.user_features = self.item_features = None
-        if self.core is not None:
-            pass  # LightGCN / MF own their per-id embeddings.
-        elif self.user_feature_dim:
-            self.user_features = self.add_weight(
-                name="user_features", shape=[self.num_users, self.user_feature_dim],
-                initializer="zeros", trainable=False,
-            )  # fmt: skip
-        else:
-            self.user_embedding = self.add_weight(
-                name="user_embedding",
-                shape=[self.num_users, self.embedding_dim],
-                initializer=_normal(),
+        if self.core is None:  # LightGCN / MF own their per-id embeddings.
+            self.user_features, self.user_embedding = self._node_state(
+                "user", self.num_users, self.user_feature_dim
             )
-        if self.core is not None:
-            pass
-        elif self.item_feature_dim:
-            self.item_features = self.add_weight(
-                name="item_features", shape=[self.num_items, self.item_feature_dim],
-                initializer="zeros", trainable=False,
-            )  # fmt: skip
-        else:
-            self.item_embedding = self.add_weight(
-                name="item_embedding",
-                shape=[self.num_items, self.embedding_dim],
-                initializer=_normal(),
+            self.item_features, self.item_embedding = self._node_state(
+                "item", self.num_items, self.item_feature_dim
             )
         super().build(input_shape)
+
+    def _node_state(self, node_set: str, rows: int, feature_dim: int):
+        """``(side features, None)`` (not trained) or ``(None, per-id embeddings)``."""
+        if feature_dim:
+            features = self.add_weight(
+                name=f"{node_set}_features", shape=[rows, feature_dim],
+                initializer="zeros", trainable=False,
+            )  # fmt: skip
+            return features, None
+        embedding = self.add_weight(
+            name=f"{node_set}_embedding", shape=[rows, self.embedding_dim], initializer=_normal()
+        )
+        return None, embedding
 
     # --- the graph -----------------------------------------------------------------
 
