@@ -180,3 +180,22 @@ def load_tuned_config(table, tmp_path):
         CONFIG,
         [f"data.interactions.path={table}", "model.embedding_dim=16", f"out={tmp_path / 'x'}"],
     )
+
+
+def test_side_feature_matrix_by_hand():
+    from tfgraphtune.tasks.recommendation import side_feature_matrix
+
+    features = {
+        "age": np.array([20.0, 30.0, 40.0], np.float32),  # leaves [0, 1]: standardized
+        "flags": np.array([[0, 1], [1, 0], [1, 1]], np.float32),  # kept as they are
+        "occupation": np.array([0, 2, 1], np.int32),  # one-hot
+        "title": np.array(["a", "b", "c"]),  # text: left out
+    }
+    z = np.sqrt(1.5)  # (40 - 30) / std([20, 30, 40]) = 10 / sqrt(200 / 3)
+    expected = [
+        [-z, 0, 1, 1, 0, 0],
+        [0, 1, 0, 0, 0, 1],
+        [z, 1, 1, 0, 1, 0],
+    ]
+    np.testing.assert_allclose(side_feature_matrix(features, 3), expected, rtol=1e-6)
+    assert side_feature_matrix({"title": features["title"]}, 3) is None

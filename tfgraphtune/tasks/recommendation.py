@@ -77,8 +77,13 @@ class RecommendationInputs:
 
 
 def side_feature_matrix(features: Mapping[str, np.ndarray] | None, rows: int) -> np.ndarray | None:
-    """Side features as one float32 matrix: float columns as they are, integer codes
-    one-hot, other types (titles) left out; None when nothing numeric remains."""
+    """Side features as one float32 matrix: float columns as they are (standardized when
+    they leave [0, 1], e.g. age), integer codes one-hot, other types (titles) left out;
+    None when nothing numeric remains.
+
+    Statistics come from every node's row: side features describe nodes, not held-out
+    events, so nothing of the test split leaks through them.
+    """
     columns = []
     for name in sorted(features or {}):
         values = np.asarray(features[name])
@@ -87,7 +92,12 @@ def side_feature_matrix(features: Mapping[str, np.ndarray] | None, rows: int) ->
         if np.issubdtype(values.dtype, np.integer) and values.ndim == 1:
             columns.append(np.eye(int(values.max(initial=0)) + 1, dtype=np.float32)[values])
         elif np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.bool_):
-            columns.append(values.reshape(rows, -1).astype(np.float32))
+            block = values.reshape(rows, -1).astype(np.float32)
+            outside = (block.min(axis=0) < 0) | (block.max(axis=0) > 1)
+            std = block.std(axis=0)
+            scale = np.where(outside & (std > 0), std, 1.0)
+            block = np.where(outside, (block - block.mean(axis=0)) / scale, block)
+            columns.append(block.astype(np.float32))
     return np.concatenate(columns, axis=1) if columns else None
 
 
