@@ -105,7 +105,7 @@ class RetrievalIndex:
         user_rows = np.asarray(user_rows, np.int64)
         if history is None:
             history = np.full((len(user_rows), 0), NO_ITEM, np.int32)
-        history = np.asarray(history, np.int32).reshape(len(user_rows), -1)
+        history = np.asarray(history, np.int32)
         items_out, scores_out = [], []
         for start in range(0, max(len(user_rows), 1), USER_BATCH):
             rows = user_rows[start : start + USER_BATCH]
