@@ -27,7 +27,7 @@ def test_benchmark_fixed_split_writes_json_and_recommendations(tmp_path, monkeyp
             "--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
             "--seeds", "1", "--epochs", "2", "--batch-size", "4", "--dim", "4", "--ks", "1,2",
             "--models", "popularity,lightgcn", "--recs-out", str(tmp_path / "recs"),
-            "--json", str(tmp_path / "out.json"),
+            "--json", str(tmp_path / "out.json"), "--threads", "1",  # conftest uses 1
         ]
     )  # fmt: skip
     saved = json.loads((tmp_path / "out.json").read_text())

@@ -205,3 +205,17 @@ def test_fixed_split_maps_ids_and_reports_unknown_ones():
     assert _removed(split.report, "DropTestPairsSeenInTraining") == 1
     text = str(split.report)
     assert "no training interactions" in text and "'c'" in text and "'z'" in text
+
+
+def test_clean_against_fixed_id_maps_drops_unknown_ids():
+    from tfgraphtune.recommend.interactions import clean_interactions
+
+    frame = pd.DataFrame({"user": [7, 8, 9], "item": ["x", "y", "x"]})
+    # Maps from elsewhere: users [9, 7], items ["x"]. Row (8, y) has an unknown user and
+    # an unknown item: each check reports it; the rows (7, x), (9, x) map to (1, 0), (0, 0).
+    events, report = clean_interactions(
+        frame, source="t.csv", user_ids=np.array([9, 7]), item_ids=np.array(["x"])
+    )
+    assert list(zip(events.users.tolist(), events.items.tolist())) == [(1, 0), (0, 0)]
+    assert _removed(report, "DropUnknownUsers") == 1 and _removed(report, "DropUnknownItems") == 1
+    assert "no training interactions" in str(report)

@@ -28,8 +28,8 @@ class EmbeddingRecommender(tf.keras.Model):
       num_users: Number of user indices.
       num_items: Number of item indices.
       embedding_dim: Size of each embedding.
-      init_stddev: Standard deviation of the normal initializer (LightGCN's and
-        SimGCL's reference code: Xavier; 0.1 in He et al.'s released TF code).
+      init_stddev: Standard deviation of the normal initializer (as LightGCN's
+        PyTorch reference code, which draws N(0, 0.1^2) ego embeddings).
 
     Call args:
       inputs: ``(users, items)`` int index tensors of one shape.
