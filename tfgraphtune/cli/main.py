@@ -25,6 +25,7 @@ _SUBCOMMANDS = (
     "tune",
     "export",
     "sample",
+    "recommend",
 )
 
 EXIT_OK = 0

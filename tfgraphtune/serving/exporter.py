@@ -335,6 +335,8 @@ def export_run(
     from tfgraphtune.training.run_folder import load_run
 
     run = load_run(run_dir)
+    if run.task.exports_itself:  # A retrieval model takes ids, not graphs.
+        return run.task.export_run(run, out, version=version, model_name=model_name)
     return export_model(
         run.model,
         out,

@@ -192,6 +192,15 @@ class Task(abc.ABC):
         "data.test_fraction": 0.1,
         "data.sampling.fanouts": None,
         "data.sampling.samples": None,
+        "data.interactions.path": None,
+        "data.interactions.movielens_dir": None,
+        "data.interactions.train_path": None,
+        "model.recommender": "lightgcn",
+        "model.embedding_dim": 64,
+        "model.side_features": False,
+        "train.contrastive_weight": 0.0,
+        "train.bpr_weight": 1.0,
+        "train.ks": [10, 20],
     }
 
     # --- configuration -------------------------------------------------------------
@@ -324,6 +333,16 @@ class Task(abc.ABC):
         """The export's outputs on a merged request graph, one row per `rows`."""
 
     serving_outputs_doc: ClassVar[str] = ""
+    # Whether the model is a head on a `Backbone` (one node set, one edge set). A
+    # recommender's model carries its own bipartite user-item graph and per-id
+    # embeddings, so `train` asks `build_model(None, ...)` for it (or, resuming a run,
+    # `build_model(resumed_model, ...)`) and skips the backbone-only steps (fine-tuning
+    # strategies, pre-trained backbones); see `tfgraphtune.tasks.recommendation`.
+    uses_backbone: ClassVar[bool] = True
+    # Whether `export` writes its own SavedModel (`export_run(run, out, ...)`) instead of
+    # the graph-request module (retrieval exports take ids, not graphs).
+    exports_itself: ClassVar[bool] = False
+
     # Pair scoring (link prediction): the export adds signatures taking node pairs.
     scores_pairs: ClassVar[bool] = False
 

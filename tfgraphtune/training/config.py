@@ -40,6 +40,19 @@ DEFAULTS: dict[str, Any] = {
             "label": "label",  # node tasks: node feature; graph tasks: context feature
             "split_feature": "split",  # node tasks: node feature 0/1/2 = train/val/test
         },
+        "interactions": {  # recommendation: user-item interactions (dataset: interactions)
+            "path": None,  # CSV/Parquet table user,item[,rating,timestamp] (format: table)
+            "movielens_dir": None,  # folder with u.data[, u.item, u.user] (format: movielens)
+            "format": "table",  # table | movielens
+            "user_column": "user",
+            "item_column": "item",
+            "rating_threshold": None,  # keep events rated >= this (implicit feedback)
+            "split": "random",  # random (per-user ratio) | time (last per user) | fixed
+            "test_ratio": 0.2,  # split: random
+            "test_per_user": 1,  # split: time
+            "train_path": None,  # split: fixed (interaction tables)
+            "test_path": None,  # split: fixed
+        },
         "normalize_features": "row_sum",  # row_sum | standardize | null
         # Neighbour sampling for node tasks and link prediction (null fanouts: full batch).
         "sampling": {
@@ -72,6 +85,9 @@ DEFAULTS: dict[str, Any] = {
         "head_hidden_units": 64,
         "readout": "sum",  # graph tasks
         "decoder": "dot",  # link_prediction
+        "recommender": "lightgcn",  # recommendation: lightgcn | mf | gcn | sage
+        "embedding_dim": 64,  # recommendation
+        "side_features": False,  # recommendation (gcn/sage): user/item side features
     },
     "train": {
         "optimizer": "adam",
@@ -93,6 +109,12 @@ DEFAULTS: dict[str, Any] = {
         "distribution": "auto",
         "devices": None,  # mirrored: device names, e.g. ["/gpu:0", "/gpu:1"]
         "mixed_precision": "auto",  # auto (on with a GPU) | true | false
+        # recommendation: SimGCL's contrastive loss as an auxiliary loss (0: off)
+        "contrastive_weight": 0.0,
+        "bpr_weight": 1.0,  # recommendation: 0 with contrastive_weight > 0 pre-trains
+        "contrastive_eps": 0.1,
+        "contrastive_temperature": 0.2,
+        "ks": [10, 20],  # recommendation: cut-offs of Recall/NDCG/...@K
     },
     "pretrain": {
         "method": "dgi",  # dgi | graphmae | gae | attr_mask | graph_contrastive

@@ -44,6 +44,15 @@ def _data_files(data: Mapping[str, Any]) -> list[str]:
         paths += list(tables["nodes"].values()) + list(tables["edges"].values())
     elif data["dataset"] == "tfrecord":
         paths += [data["tfrecord"]["path"], data["tfrecord"]["schema"]]
+    elif data["dataset"] == "interactions":  # recommendation
+        section = data["interactions"]
+        folder = section["movielens_dir"]
+        paths += [section["path"], section["train_path"], section["test_path"]]
+        paths += (
+            [os.path.join(folder, name) for name in ("u.data", "u.item", "u.user")]
+            if folder
+            else []
+        )
     return [p for p in paths if p]
 
 

@@ -304,15 +304,16 @@ def load_run(run_dir: str | Path) -> Run:
         raise RunFolderError(f"{run_dir / 'serving.json'} is malformed ({err}).") from None
     preprocessing = Preprocessing.from_json(read_json(run_dir / "preprocessing.json"))
     model_config = read_json(run_dir / "model.json")
+    from tfgraphtune.tasks import get_task
+
+    task = get_task(task_name)  # Its module registers the task's own Keras classes.
     try:
         model = tf.keras.layers.deserialize(model_config)
     except (TypeError, ValueError, KeyError) as err:
         raise RunFolderError(
             f"{run_dir / 'model.json'} does not describe a model ({err})."
         ) from None
-    from tfgraphtune.tasks import get_task
-
-    model(get_task(task_name).example_inputs(serving_input.example_graph()), training=False)
+    model(task.example_inputs(serving_input.example_graph()), training=False)
     restore_weights(model, run_dir / WEIGHTS_PREFIX)
     try:
         with np.load(run_dir / "warmup_graph.npz", allow_pickle=False) as arrays:

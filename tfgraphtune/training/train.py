@@ -121,8 +121,16 @@ def build_model(
         from tfgraphtune.models.checkpoint import check_schema_compatible
 
         run = run_folder.load_run(source.path)
+        if not task.uses_backbone:  # The task rebuilds its model from the resumed one.
+            model = task.build_model(run.model, data, config)
+            model(inputs)
+            return model
         check_schema_compatible(run.model.backbone.get_config(), _schema_of(run.path), data.schema)
         model = run.model
+        model(inputs)
+        return model
+    if not task.uses_backbone:  # A recommender builds its own model (see Task.uses_backbone).
+        model = task.build_model(None, data, config)
         model(inputs)
         return model
     backbone = backbones.make_backbone(source, dict(config), data)
@@ -194,7 +202,7 @@ def make_trainable(
     """
     strategy = FineTuneStrategy.from_config(config)
     model = build_model(config, task, data, source, strategy)
-    callbacks = list(strategy.apply(model) or [])
+    callbacks = list(strategy.apply(model) or []) if task.uses_backbone else []
     fraction = trainable_fraction(model)
     fit = task.fit_inputs(data, config)
     compile_model(model, config, task, strategy, fit.epoch_steps)
@@ -378,6 +386,7 @@ def evaluate_run(
     if data_dir is not None:
         config["data"] = {**config["data"], "data_dir": data_dir}
     task = run.task
-    source = backbones.BackboneSource(backbones.SCRATCH, None, run.model.backbone.get_config())
+    backbone = run.model.backbone.get_config() if task.uses_backbone else {}
+    source = backbones.BackboneSource(backbones.SCRATCH, None, backbone)
     data = prepare_data(config, task, source, preprocessing=run.preprocessing)
     return task.evaluate(run.model, data)
