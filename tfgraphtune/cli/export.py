@@ -41,11 +41,18 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tfgraphtune.cli.evaluate import resolve_run_dir
+    from tfgraphtune.cli.paths import check_output_folder
     from tfgraphtune.serving.compression import saved_model_size
-    from tfgraphtune.serving.exporter import export_run
+    from tfgraphtune.serving.exporter import export_run, next_version
     from tfgraphtune.serving.guards import ServingLimits
     from tfgraphtune.training.run_folder import read_run_config
 
+    # The output first: a mistake there is found before the model is loaded and traced.
+    check_output_folder(args.out, what="export folder")
+    try:
+        next_version(args.out, args.version)
+    except (ValueError, FileExistsError) as err:
+        raise UserError(f"--version: {err}") from None
     run_dir = resolve_run_dir(args.run_dir)
     defaults = read_run_config(run_dir).get("export") or {}
     try:

@@ -244,6 +244,10 @@ def load_config(
                 user = _load_yaml(stream) or {}
         except OSError as err:
             raise ConfigError(f"cannot read config file {str(path)!r}: {err.strerror}.") from None
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"config file {str(path)!r} is not text (a binary file?); pass a YAML config."
+            ) from None
         except yaml.YAMLError as err:
             raise ConfigError(f"config file {str(path)!r} is not valid YAML: {err}") from None
         if not isinstance(user, Mapping):
