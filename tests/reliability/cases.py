@@ -845,6 +845,18 @@ CASES: tuple[Case, ...] = (
         "a negative node limit",
     ),
     Case(
+        "export-max-nodes-zero",
+        ("export", "{run}", "--out", "{case}/e", "--max-nodes", "0"),
+        ("max_nodes",),
+        "a node limit of 0 (it was read as 'use the default')",
+    ),
+    Case(
+        "export-request-edges",
+        ("export", "{run}", "--out", "{case}/e", "--max-request-edges", "-1"),
+        ("max_request_edges",),
+        "a negative request limit",
+    ),
+    Case(
         "export-version-zero",
         ("export", "{run}", "--out", "{case}/e", "--version", "0"),
         ("version",),

@@ -42,7 +42,9 @@ def _reset_peak() -> bool:
         return False
 
 
-def _example(node_set, feature, edge_set, features, source, target, *, nodes=None, edges=None):
+def example_record(
+    node_set, feature, edge_set, features, source, target, *, nodes=None, edges=None
+):
     def ints(values):
         return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
 
@@ -72,8 +74,8 @@ def main(version_dir: str) -> dict:
     target = rng.integers(0, num_nodes, 40)
 
     def example(**claims):
-        return _example(si["node_set"], si["feature"], si["edge_set"], features, source, target,
-                        **claims)  # fmt: skip
+        names = (si["node_set"], si["feature"], si["edge_set"])
+        return example_record(*names, features, source, target, **claims)
 
     examples = loaded.signatures["serving_default"]
     dense = loaded.signatures["predict_dense"]

@@ -15,9 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
-from tests.reliability.workspace import build_run
+from tests.reliability.serving_process import example_record
+from tests.reliability.workspace import WIDTH, build_run
 from tfgraphtune.serving.exporter import export_run
 from tfgraphtune.serving.guards import ServingLimits
 
@@ -41,7 +44,11 @@ def served(tmp_path_factory) -> dict:
         timeout=300,
         check=True,
     )
-    return {"report": json.loads(done.stdout.strip().splitlines()[-1]), "readme": readme}
+    return {
+        "report": json.loads(done.stdout.strip().splitlines()[-1]),
+        "readme": readme,
+        "run": run,
+    }
 
 
 @pytest.mark.parametrize(
@@ -71,3 +78,48 @@ def test_readme_states_the_bound_on_a_request(served):
     assert f"at most {HUGE} nodes and {HUGE} edges" in readme
     assert f"at most {32 * HUGE} node rows per request" in readme
     assert "claimed sizes cost nothing" in readme
+
+
+@pytest.fixture(scope="module")
+def small_limits_export(served, tmp_path_factory):
+    """The same run exported through the CLI with small per-graph and per-request limits."""
+    from tfgraphtune.cli.main import main
+
+    out = tmp_path_factory.mktemp("limits") / "export"
+    limits = ["--max-nodes", "20", "--max-edges", "100", "--max-request-nodes", "30"]
+    argv = ["export", str(served["run"]), "--out", str(out), *limits, "--max-request-edges", "150"]
+    assert main(argv) == 0
+    return tf.saved_model.load(str(out / "1")).signatures["serving_default"]
+
+
+def _examples(*graphs) -> tf.Tensor:
+    """tf.Examples of graphs ``(num_nodes, num_edges)`` (ring edges, random features)."""
+    rng = np.random.default_rng(0)
+    records = []
+    for nodes, edges in graphs:
+        source = np.arange(edges) % nodes
+        features = rng.random((nodes, WIDTH)).astype(np.float32)
+        records.append(
+            example_record("item", "feat", "link", features, source, (source + 1) % nodes)
+        )
+    return tf.constant(records)
+
+
+@pytest.mark.parametrize(
+    "graphs, message",
+    [
+        ([(15, 40), (15, 40)], None),  # 2 x 15 = 30 node rows, 80 edges: at the limits.
+        ([(20, 40), (10, 40)], "request too large: graphs x nodes of the largest graph"),
+        ([(10, 60), (10, 60), (10, 60)], "request too large: more edges in total"),
+        ([(21, 10)], "graph too large: node set"),
+    ],
+)
+def test_request_wide_limits_bound_a_batch(small_limits_export, graphs, message):
+    if message is None:
+        assert small_limits_export(examples=_examples(*graphs))["num_nodes"].numpy().tolist() == [
+            15,
+            15,
+        ]
+        return
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        small_limits_export(examples=_examples(*graphs))

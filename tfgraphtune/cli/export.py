@@ -36,6 +36,18 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--max-edges", type=int, help="most edges per graph (default: the run's export.max_edges)"
     )
+    parser.add_argument(
+        "--max-request-nodes",
+        type=int,
+        help="most node rows per request: graphs x nodes of the largest (default: the run's "
+        "export.max_request_nodes, else 32 x --max-nodes)",
+    )
+    parser.add_argument(
+        "--max-request-edges",
+        type=int,
+        help="most edges and scored pairs per request (default: the run's "
+        "export.max_request_edges, else 32 x --max-edges)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -57,8 +69,17 @@ def run(args: argparse.Namespace) -> int:
     defaults = read_run_config(run_dir).get("export") or {}
     try:
         limits = ServingLimits(
-            max_nodes=args.max_nodes or defaults.get("max_nodes", 100_000),
-            max_edges=args.max_edges or defaults.get("max_edges", 1_000_000),
+            **{
+                key: getattr(args, key)
+                if getattr(args, key) is not None
+                else defaults.get(key, default)
+                for key, default in (
+                    ("max_nodes", 100_000),
+                    ("max_edges", 1_000_000),
+                    ("max_request_nodes", None),
+                    ("max_request_edges", None),
+                )
+            }
         )
     except ValueError as err:
         raise UserError(str(err)) from None

@@ -127,6 +127,9 @@ DEFAULTS: dict[str, Any] = {
         "quantize": "float32",  # float32 | float16 | int8
         "max_nodes": 100_000,  # per request graph
         "max_edges": 1_000_000,
+        # Per request (or server-side batch): padded node rows, edges; null: 32 x per graph.
+        "max_request_nodes": None,
+        "max_request_edges": None,
         "model_name": None,  # null: the export folder's name
     },
     # `tfgraphtune run`: the stages to run, in order (each skipped when up to date).
