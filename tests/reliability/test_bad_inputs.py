@@ -80,9 +80,9 @@ def doc_table(results: dict[str, Outcome], ws, root: Path) -> str:
     lines = ["| case | command | bad input | message (exit code 2) |", "|---|---|---|---|"]
     for case in CASES:
         outcome = results[case.id]
-        lines = outcome.stderr.strip().splitlines()
-        start = next((i for i, line in enumerate(lines) if ": error: " in line), 0)
-        message = " ".join(line.strip() for line in lines[start:])
+        err_lines = outcome.stderr.strip().splitlines()
+        start = next((i for i, line in enumerate(err_lines) if ": error: " in line), 0)
+        message = " ".join(line.strip() for line in err_lines[start:])
         message = re.sub(r"^tfgraphtune [a-z]+: error: ", "", message)
         for path, name in ((str(root / case.id), "CASE"), (str(ws.root), "WS")):
             message = message.replace(path, name)
