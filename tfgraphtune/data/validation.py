@@ -104,12 +104,13 @@ def _check_columns(set_name: str, frame: pd.DataFrame, used: set[str]) -> None:
 
 def _empty_ids(ids) -> np.ndarray:
     """Rows whose id is missing (NaN/None) or an empty or blank string."""
-    values = pd.Series(ids).to_numpy(dtype=object)
-    return np.array(
-        [v is None or (isinstance(v, float) and np.isnan(v)) or
-         (isinstance(v, str | bytes) and not v.strip()) for v in values],
-        dtype=bool,
-    )  # fmt: skip
+    series = pd.Series(ids)
+    empty = series.isna().to_numpy(dtype=bool, copy=True)
+    if not pd.api.types.is_numeric_dtype(series.dtype):  # Only text ids can be blank.
+        empty |= series.map(lambda v: isinstance(v, str | bytes) and not v.strip()).to_numpy(
+            dtype=bool
+        )
+    return empty
 
 
 def _check_present_ids(set_name: str, ids: pd.Series, id_column: str) -> None:
