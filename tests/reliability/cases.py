@@ -504,6 +504,12 @@ CASES: tuple[Case, ...] = (
         "--backbone names no folder",
     ),
     Case(
+        "backbone-is-run",
+        (*FINETUNE, "--backbone", "{run}"),
+        ("backbone.json", "tfgraphtune pretrain"),
+        "--backbone names a fine-tuned run folder, not a checkpoint",
+    ),
+    Case(
         "backbone-empty",
         (*FINETUNE, "--backbone", "{case}/empty"),
         ("backbone.json", "tfgraphtune pretrain"),
@@ -565,6 +571,12 @@ CASES: tuple[Case, ...] = (
         (*FINETUNE, "--resume", "{case}/none"),
         ("none",),
         "--resume names no folder",
+    ),
+    Case(
+        "resume-is-backbone",
+        (*FINETUNE, "--resume", "{bb}"),
+        ("model.json", "tfgraphtune finetune"),
+        "--resume names a pre-trained checkpoint, not a run folder",
     ),
     Case(
         "resume-empty",
@@ -693,6 +705,12 @@ CASES: tuple[Case, ...] = (
         "no such folder",
     ),
     Case("evaluate-empty", ("evaluate", "{case}"), ("{case}", "run folder"), "an empty folder"),
+    Case(
+        "evaluate-backbone",
+        ("evaluate", "{bb}"),
+        ("run.json", "run folder"),
+        "a pre-trained checkpoint instead of a run folder",
+    ),
     Case(
         "evaluate-file", ("evaluate", "{case}/taken"), ("taken",), "a file, not a folder", _file_out
     ),
