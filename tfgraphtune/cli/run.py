@@ -26,10 +26,12 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tfgraphtune.cli.paths import check_output_folder
     from tfgraphtune.training.config import load_config
     from tfgraphtune.training.pipeline import run_pipeline
 
     config = load_config(args.config, config_overrides(args))
+    check_output_folder(config["out"], what="pipeline folder")
     results = run_pipeline(config, force=args.force, log=lambda line: print(line, flush=True))
     metrics = (results.get("evaluate") or results.get("finetune") or {}).get("metrics")
     if metrics:

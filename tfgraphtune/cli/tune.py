@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 from tfgraphtune.cli.errors import UserError
 from tfgraphtune.cli.main import add_config_arguments, config_overrides
@@ -106,6 +105,7 @@ def make_strategy(config) -> object | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tfgraphtune.cli.paths import check_output_folder
     from tfgraphtune.training.config import ConfigError, load_config
     from tfgraphtune.tuning import distributed, results, search_space
     from tfgraphtune.tuning.tuners import make_tuner
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config, overrides)
         role = distributed.role_from_env()
         objective = search_space.objective_from_config(config)
-        out = Path(args.out)
+        out = check_output_folder(args.out, what="tuning folder")
         strategy = make_strategy(config)
         if role == "worker":
             distributed.wait_for_chief(
@@ -157,8 +157,12 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(str(err)) from None
         print(f"tuning chief: search over, workers: {', '.join(sorted(workers))}", flush=True)
     else:
+        import keras_tuner as kt
+
         try:
             tuner.search(verbose=0 if args.quiet else 1)
+        except kt.errors.FatalError as err:  # A config the trials cannot honour.
+            raise UserError(str(err).strip().splitlines()[0]) from None
         except RuntimeError as err:
             # KerasTuner stops after max_consecutive_failed_trials failures in a row.
             if "consecutive failures" not in str(err):

@@ -283,6 +283,7 @@ def export_model(
         model_name,
         batching or server_config.BatchingParameters(),
         signatures=signatures_doc(task),
+        limits=limits,
     )
     return ExportResult(
         version_dir=version_dir,

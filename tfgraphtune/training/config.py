@@ -151,6 +151,9 @@ DEFAULTS: dict[str, Any] = {
         "quantize": "float32",  # float32 | float16 | int8
         "max_nodes": 100_000,  # per request graph
         "max_edges": 1_000_000,
+        # Per request (or server-side batch): padded node rows, edges; null: 32 x per graph.
+        "max_request_nodes": None,
+        "max_request_edges": None,
         "model_name": None,  # null: the export folder's name
     },
     # `tfgraphtune run`: the stages to run, in order (each skipped when up to date).
@@ -268,6 +271,10 @@ def load_config(
                 user = _load_yaml(stream) or {}
         except OSError as err:
             raise ConfigError(f"cannot read config file {str(path)!r}: {err.strerror}.") from None
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"config file {str(path)!r} is not text (a binary file?); pass a YAML config."
+            ) from None
         except yaml.YAMLError as err:
             raise ConfigError(f"config file {str(path)!r} is not valid YAML: {err}") from None
         if not isinstance(user, Mapping):

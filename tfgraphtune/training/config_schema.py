@@ -261,6 +261,8 @@ def _rules() -> dict[str, tuple[Check, str]]:
         "export.quantize": _choice("float32", "float16", "int8"),
         "export.max_nodes": _int(1),
         "export.max_edges": _int(1),
+        "export.max_request_nodes": _optional(_int(1)),
+        "export.max_request_edges": _optional(_int(1)),
         "export.model_name": _optional(_string()),
         "run.stages": _list_of(_choice(*STAGES), non_empty=True),
         "tune.tuner": _choice("random", "hyperband", "bayesian"),

@@ -215,7 +215,12 @@ def _run_stage(stage: str, config, finetune_config, out: Path) -> dict[str, Any]
         out / MODEL_DIR,
         out / EXPORT_DIR,
         quantize=export["quantize"],
-        limits=ServingLimits(max_nodes=export["max_nodes"], max_edges=export["max_edges"]),
+        limits=ServingLimits(
+            max_nodes=export["max_nodes"],
+            max_edges=export["max_edges"],
+            max_request_nodes=export.get("max_request_nodes"),
+            max_request_edges=export.get("max_request_edges"),
+        ),
         model_name=export["model_name"],
     )
     return {"version_dir": str(result.version_dir), "version": result.version}
