@@ -91,6 +91,9 @@ DEFAULTS: dict[str, Any] = {
         "distribution": "auto",
         "devices": None,  # mirrored: device names, e.g. ["/gpu:0", "/gpu:1"]
         "mixed_precision": "auto",  # auto (on with a GPU) | true | false
+        # Crash-safe backups (Keras BackupAndRestore) in .OUT.backup: auto (every 5 s of
+        # training and after the last epoch) | N (every N epochs) | null (off)
+        "backup_interval": "auto",
     },
     "pretrain": {
         "method": "dgi",  # dgi | graphmae | gae | attr_mask | graph_contrastive

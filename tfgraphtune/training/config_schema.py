@@ -210,6 +210,7 @@ def _rules() -> dict[str, tuple[Check, str]]:
         "train.distribution": _choice(*DISTRIBUTIONS),
         "train.devices": _optional(_list_of(_string(), non_empty=True)),
         "train.mixed_precision": _either(_choice("auto"), _bool()),
+        "train.backup_interval": _either(_choice("auto"), _optional(_int(1))),
         "pretrain.method": _choice(*METHODS),
         "pretrain.epochs": _int(1),
         "pretrain.learning_rate": POSITIVE,
