@@ -23,6 +23,11 @@ def _search(argv, **env):
                           text=True, timeout=600)  # fmt: skip
 
 
+def _splits(run_dir) -> dict:
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    return {s: metrics[s] for s in ("train", "validation", "test") if s in metrics}
+
+
 def _trials(out) -> pd.DataFrame:
     table = pd.read_csv(out / "trials.csv", dtype={"trial_id": str}).set_index("trial_id")
     return table.sort_index()
@@ -50,7 +55,8 @@ def test_killed_search_ends_with_the_uninterrupted_trials(tmp_path, tune_command
     assert hyper and got[hyper].equals(expected[hyper])
     assert got["score"].tolist() == pytest.approx(expected["score"].tolist(), abs=1e-6)
     assert got["runs"].tolist().count(2) == 1  # Only the killed trial ran twice.
-    best = json.loads((out / "search.json").read_text())["best_run"]["metrics"]
-    best0 = json.loads((whole / "search.json").read_text())["best_run"]["metrics"]
-    for split in ("validation", "test"):
-        assert best[split] == pytest.approx(best0[split], abs=1e-6)
+    # The best trial's run folder has the uninterrupted search's metrics.
+    best, best0 = _splits(out / "best"), _splits(whole / "best")
+    assert best.keys() == best0.keys() and "test" in best
+    for split, values in best0.items():
+        assert best[split] == pytest.approx(values, abs=1e-6), split
