@@ -114,7 +114,7 @@ def test_a_backup_of_another_config_is_not_continued(node, tmp_path, capsys):
 def test_a_second_writer_fails_at_once(node, tmp_path):
     from tfgraphtune.training.staging import FolderLock
 
-    config, _ = node
+    config, _, _ = node
     out = tmp_path / "run"
     lock = FolderLock(out, what="run folder")  # This process is writing OUT.
     try:
