@@ -77,7 +77,10 @@ def _import_tensorflow_quietly() -> None:
 
             import tfgraphtune  # noqa: F401  (selects tf_keras first)
 
-            tensorflow.constant(0)  # Device discovery logs its own lines; keep them here too.
+            if not os.environ.get("TF_CONFIG"):
+                # Device discovery logs its own lines; keep them here too. Not in a cluster:
+                # a multi-worker strategy must configure collective ops before the runtime.
+                tensorflow.constant(0)
         except BaseException:
             os.dup2(saved, 2)
             held.seek(0)

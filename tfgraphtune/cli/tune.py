@@ -107,6 +107,7 @@ def make_strategy(config) -> object | None:
 def run(args: argparse.Namespace) -> int:
     from tfgraphtune.cli.paths import check_output_folder
     from tfgraphtune.training.config import ConfigError, load_config
+    from tfgraphtune.training.staging import write_file_atomic
     from tfgraphtune.tuning import distributed, results, search_space
     from tfgraphtune.tuning.tuners import make_tuner
 
@@ -175,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         return 0 if completed or not statuses else EXIT_SEARCH_FAILED
 
     table = results.trials_table(out)
-    table.to_csv(out / "trials.csv", index=False)
+    write_file_atomic(out / "trials.csv", table.to_csv(index=False))
     summary = results.summarize(table, objective)
     failures = results.failure_summary(table)
     if search_error:
@@ -186,16 +187,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         results.check_statuses(table)
     except results.SearchFailedError as err:
-        (out / "search.json").write_text(json.dumps(summary, indent=2, default=str))
+        write_file_atomic(out / "search.json", json.dumps(summary, indent=2, default=str))
         print(f"tfgraphtune tune: error: {err}", file=sys.stderr)
         return EXIT_SEARCH_FAILED
     if search_error:
-        (out / "search.json").write_text(json.dumps(summary, indent=2, default=str))
+        write_file_atomic(out / "search.json", json.dumps(summary, indent=2, default=str))
         return EXIT_SEARCH_FAILED
     best = results.best_trial_id(table, objective[1])
     best_metrics = results.write_best_run(tuner, best, out / "best", retrain=args.retrain_best)
     summary["best_run"] = {"dir": str(out / "best"), "metrics": best_metrics}
-    (out / "search.json").write_text(json.dumps(summary, indent=2, default=str))
+    write_file_atomic(out / "search.json", json.dumps(summary, indent=2, default=str))
     name = objective[0]
     print(
         f"{len(table)} trials ({summary['statuses']}); best trial {best}: "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from tfgraphtune.training.staging import write_file_atomic  # Read while servers run.
+
 MODEL_CONFIG_FILE = "models.config"
 BATCHING_FILE = "batching_parameters.txt"
 README_FILE = "README.md"
@@ -114,13 +116,14 @@ def write_server_files(
         "batching": base_dir / BATCHING_FILE,
         "readme": base_dir / README_FILE,
     }
-    files["model_config"].write_text(model_config_text(model_name, str(base_dir)))
-    files["model_config_container"].write_text(
-        model_config_text(model_name, f"/models/{model_name}")
+    write_file_atomic(files["model_config"], model_config_text(model_name, str(base_dir)))
+    write_file_atomic(
+        files["model_config_container"], model_config_text(model_name, f"/models/{model_name}")
     )
-    files["batching"].write_text(batching.to_text())
+    write_file_atomic(files["batching"], batching.to_text())
     commands = serve_commands(model_name, base_dir)
-    files["readme"].write_text(
+    write_file_atomic(
+        files["readme"],
         f"# {model_name}: a tfgraphtune export for TF Serving\n\n"
         "Numbered folders are SavedModel versions; TF Serving serves the newest one.\n\n"
         "Serve it (gRPC on 8500, REST on 8501, server-side batching on):\n\n"
@@ -131,6 +134,6 @@ def write_server_files(
         + (limits_doc(limits) + "\n" if limits is not None else "")
         + "Call it from Python with `tfgraphtune.serving.client` (REST or gRPC), or check it "
         "without a server:\n\n"
-        f"```\nsaved_model_cli show --all --dir {base_dir}/<version>\n```\n"
+        f"```\nsaved_model_cli show --all --dir {base_dir}/<version>\n```\n",
     )
     return files

@@ -115,6 +115,9 @@ DEFAULTS: dict[str, Any] = {
         "contrastive_eps": 0.1,
         "contrastive_temperature": 0.2,
         "ks": [10, 20],  # recommendation: cut-offs of Recall/NDCG/...@K
+        # Crash-safe backups (Keras BackupAndRestore) in .OUT.backup: auto (every 5 s of
+        # training and after the last epoch) | N (every N epochs) | null (off)
+        "backup_interval": "auto",
     },
     "pretrain": {
         "method": "dgi",  # dgi | graphmae | gae | attr_mask | graph_contrastive

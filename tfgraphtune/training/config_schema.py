@@ -232,6 +232,7 @@ def _rules() -> dict[str, tuple[Check, str]]:
         "train.contrastive_eps": POSITIVE,
         "train.contrastive_temperature": POSITIVE,
         "train.ks": _list_of(_int(1), non_empty=True),
+        "train.backup_interval": _either(_choice("auto"), _optional(_int(1))),
         "pretrain.method": _choice(*METHODS),
         "pretrain.epochs": _int(1),
         "pretrain.learning_rate": POSITIVE,

@@ -100,9 +100,9 @@ def _read_stages(out: Path) -> dict[str, Any]:
 
 
 def _write_stages(out: Path, stages: Mapping[str, Any]) -> None:
-    temporary = out / f".{STAGES_FILE}.tmp-{os.getpid()}"
-    temporary.write_text(json.dumps(stages, indent=2, default=str))
-    os.replace(temporary, out / STAGES_FILE)
+    from tfgraphtune.training.staging import write_file_atomic
+
+    write_file_atomic(out / STAGES_FILE, json.dumps(stages, indent=2, default=str))
 
 
 def run_pipeline(
@@ -203,9 +203,9 @@ def _run_stage(stage: str, config, finetune_config, out: Path) -> dict[str, Any]
         from tfgraphtune.training.train import evaluate_run
 
         metrics = evaluate_run(out / MODEL_DIR)
-        temporary = out / f".{EVALUATION_FILE}.tmp-{os.getpid()}"
-        temporary.write_text(json.dumps(metrics, indent=2))
-        os.replace(temporary, out / EVALUATION_FILE)
+        from tfgraphtune.training.staging import write_file_atomic
+
+        write_file_atomic(out / EVALUATION_FILE, json.dumps(metrics, indent=2))
         return {"metrics": metrics}
     from tfgraphtune.serving.exporter import export_run
     from tfgraphtune.serving.guards import ServingLimits

@@ -39,6 +39,7 @@ import tensorflow_gnn as tfgnn
 from tfgraphtune.data.errors import ValidationError
 from tfgraphtune.data.preprocessing import Preprocessing
 from tfgraphtune.serving.serving_input import ServingInput
+from tfgraphtune.training import test_hooks
 from tfgraphtune.training.config import dump_config, load_config_text
 from tfgraphtune.training.staging import OutputFolderError, StagedFolder  # noqa: F401
 
@@ -176,6 +177,7 @@ class RunFolderWriter(StagedFolder):
             json.dumps(model_structure(model), indent=2, default=_json_default)
         )
         weights_checkpoint(model).write(str(folder / WEIGHTS_PREFIX))
+        test_hooks.kill_point("save")
         (folder / "preprocessing.json").write_text(json.dumps(preprocessing.to_json(), indent=2))
         (folder / "serving.json").write_text(json.dumps(serving_input.to_json(), indent=2))
         features, source, target = warmup_graph
