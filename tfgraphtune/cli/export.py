@@ -6,6 +6,7 @@ import argparse
 import json
 
 from tfgraphtune.cli.errors import UserError
+from tfgraphtune.cli.main import print_facts
 
 
 def register(subparsers) -> None:
@@ -36,6 +37,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--max-edges", type=int, help="most edges per graph (default: the run's export.max_edges)"
     )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(handler=run)
 
 
@@ -66,17 +68,16 @@ def run(args: argparse.Namespace) -> int:
         )
     except FileExistsError as err:  # A version that exists is never overwritten.
         raise UserError(str(err)) from None
-    print(
-        json.dumps(
-            {
-                "version_dir": str(result.version_dir),
-                "version": result.version,
-                "model_name": result.model_name,
-                "quantize": result.quantize,
-                "size_bytes": saved_model_size(result.version_dir),
-            },
-            indent=2,
-        )
-    )
+    summary = {
+        "version_dir": str(result.version_dir),
+        "version": result.version,
+        "model_name": result.model_name,
+        "quantize": result.quantize,
+        "size_bytes": saved_model_size(result.version_dir),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print_facts("export:", {**summary, "size (MB)": round(summary.pop("size_bytes") / 1e6, 2)})
     print(f"serve it: see {result.version_dir.parent / 'README.md'}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from tfgraphtune.cli.main import add_config_arguments, config_overrides, print_summary
 
@@ -20,6 +21,7 @@ def register(subparsers) -> None:
         parser, ["--out", "--epochs", "--seed", "--dataset"], example="finetune.strategy=adapter"
     )
     parser.add_argument("--force", action="store_true", help="re-run every stage")
+    parser.add_argument("--json", action="store_true", help="print every stage's result as JSON")
     parser.set_defaults(handler=run)
 
 
@@ -29,6 +31,9 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, config_overrides(args))
     results = run_pipeline(config, force=args.force, log=lambda line: print(line, flush=True))
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+    print_stages(results)
     metrics = (results.get("evaluate") or results.get("finetune") or {}).get("metrics")
     if metrics:
         print_summary(metrics)
@@ -36,3 +41,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"export: {results['export']['version_dir']}")
     print(f"pipeline folder: {config['out']}")
     return 0
+
+
+def print_stages(results: dict) -> None:
+    """One line per stage: ran or skipped, and its headline number."""
+    print("stages:")
+    for stage, result in results.items():
+        detail = ""
+        if stage == "pretrain" and result.get("final_loss") is not None:
+            detail = f"final loss {result['final_loss']:.4g}, {result.get('epochs_run')} epochs"
+        elif stage == "export":
+            detail = str(result.get("version_dir", ""))
+        print(f"  {stage.ljust(9)} {result.get('status', '')}{'  ' + detail if detail else ''}")

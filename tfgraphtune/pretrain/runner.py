@@ -197,11 +197,18 @@ def pretrain(
         else None
     )
     try:
-        backbone, metadata = _pretrain(config)
+        log_dir = (
+            str(staged.path / "logs")
+            if staged is not None and config["train"]["tensorboard"]
+            else None
+        )
+        backbone, metadata = _pretrain(config, log_dir=log_dir)
+        history = metadata.pop("_history")
         if staged is not None:
             save_pretrained(
                 backbone, staged.path, schema=metadata.pop("_schema"), metadata=metadata
             )
+            write_history(staged.path, history)
             staged.commit()
         else:
             metadata.pop("_schema")
@@ -212,7 +219,18 @@ def pretrain(
     return backbone, metadata
 
 
-def _pretrain(config: dict):
+def write_history(folder: Path, history: dict[str, list]) -> None:
+    """The per-epoch loss as ``history.csv`` and ``plots/training_curves.png``, as a
+    fine-tuning run folder has them."""
+    import pandas as pd
+
+    from tfgraphtune.reporting import plots
+
+    pd.DataFrame(history).rename_axis("epoch").to_csv(folder / "history.csv")
+    plots.save_figures(folder, {"training_curves": plots.training_curves(history)})
+
+
+def _pretrain(config: dict, *, log_dir: str | None = None):
     from tfgraphtune.distribute.inputs import to_keras_input
     from tfgraphtune.distribute.strategy import precision_policy, strategy_from_config
     from tfgraphtune.training.backbones import backbone_options
@@ -231,7 +249,11 @@ def _pretrain(config: dict):
             decay_steps=int(options["epochs"]) * data.steps,
         )
         model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate))
+    from tfgraphtune.training.progress import progress_callbacks
+
     callbacks = []
+    if log_dir is not None:
+        callbacks.append(tf.keras.callbacks.TensorBoard(log_dir=log_dir, write_graph=False))
     if options.get("patience"):
         # DGI's protocol: stop once the training loss stalls and keep the best weights.
         callbacks.append(
@@ -244,7 +266,15 @@ def _pretrain(config: dict):
         to_keras_input(data.dataset_fn, strategy),
         steps_per_epoch=data.steps,
         epochs=int(options["epochs"]),
-        callbacks=callbacks,
+        callbacks=[
+            *callbacks,
+            *progress_callbacks(
+                f"pre-train ({options['method']})",
+                monitor="loss",
+                mode="min",
+                verbose=config["train"]["verbose"],
+            ),
+        ],
         verbose=int(config["train"]["verbose"]),
     )
     preprocessing, schema = data.preprocessing, data.schema
@@ -260,5 +290,6 @@ def _pretrain(config: dict):
         "pretrain_time_s": time.perf_counter() - start,
         "seed": int(config["train"]["seed"]),
         "_schema": schema,
+        "_history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
     }
     return backbone, metadata

@@ -1,0 +1,94 @@
+"""Progress of long stages: one bar per stage, plain lines in logs, silenced by --quiet."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgraphtune.cli.main import main
+from tfgraphtune.training import progress
+
+
+@pytest.fixture(autouse=True)
+def _progress_on():
+    progress.set_progress(True)
+    yield
+    progress.set_progress(True)
+
+
+def _fit(epochs: int, callback) -> None:
+    x = np.linspace(-1, 1, 32, dtype=np.float32)[:, None]
+    model = tf.keras.Sequential([tf.keras.layers.Dense(1)])
+    model.compile(tf.keras.optimizers.SGD(0.1), loss="mse")
+    model.fit(x, 2 * x, validation_data=(x, 2 * x), epochs=epochs, verbose=0,
+              callbacks=[callback])  # fmt: skip
+
+
+def test_plain_lines_every_tenth_epoch_with_loss_monitor_and_eta():
+    stream = io.StringIO()
+    _fit(20, progress.EpochProgress("fine-tune", monitor="val_loss", stream=stream,
+                                    interactive=False))  # fmt: skip
+    lines = stream.getvalue().splitlines()
+    # Header, epoch 1, then every 20 // 10 = 2 epochs (2, 4, ..., 20), closing line.
+    assert lines[0] == "fine-tune: up to 20 epochs"
+    epochs = [int(line.split()[2].split("/")[0]) for line in lines[1:-1]]
+    assert epochs == [1, *range(2, 21, 2)]
+    assert all(" loss " in line and " val_loss " in line and "ETA" in line for line in lines[1:-1])
+    # A linear fit with SGD keeps improving: the best val_loss is the last epoch's.
+    assert lines[-1].startswith("fine-tune: 20 epochs in ")
+    assert lines[-1].endswith("at epoch 20")
+
+
+def test_interactive_bar_is_one_keras_progbar_line(capsys):
+    _fit(5, progress.EpochProgress("pre-train", monitor="loss", interactive=True))
+    out = capsys.readouterr().out
+    assert out.count("pre-train: up to 5 epochs") == 1
+    # Progbar redraws one line with carriage returns: a single "5/5 [" bar, no "1/1" bars.
+    assert "5/5 [" in out and "1/1 [" not in out
+    assert out.count("\n") == 3  # Header, the bar's end, the closing line.
+
+
+def test_early_stop_closes_the_bar_and_names_the_best_epoch():
+    stream = io.StringIO()
+    bar = progress.EpochProgress("fine-tune", monitor="val_loss", stream=stream, interactive=False)
+    stop = tf.keras.callbacks.EarlyStopping(monitor="loss", patience=1, min_delta=1e9)
+    x = np.ones((4, 1), np.float32)
+    model = tf.keras.Sequential([tf.keras.layers.Dense(1)])
+    model.compile("sgd", loss="mse")
+    model.fit(x, x, validation_data=(x, x), epochs=50, verbose=0, callbacks=[stop, bar])
+    assert stream.getvalue().splitlines()[-1].startswith("fine-tune: 2 epochs in ")
+
+
+def test_quiet_means_no_callbacks_and_verbose_keras_means_no_second_display():
+    assert len(progress.progress_callbacks("x", monitor="loss")) == 1
+    assert progress.progress_callbacks("x", monitor="loss", verbose=1) == []
+    progress.set_progress(False)
+    assert progress.progress_callbacks("x", monitor="loss") == []
+
+
+def _finetune(tmp_path, data_dir, *extra):
+    return main(["finetune", "--dataset", "cora", "--data-dir", str(data_dir), "--epochs", "20",
+                 "--out", str(tmp_path / "run"), "--set", "model.hidden_units=8",
+                 "--set", "train.tensorboard=false", "--overwrite", *extra])  # fmt: skip
+
+
+def test_cli_finetune_shows_progress_then_a_summary_table_not_json(tmp_path, data_dir, capsys):
+    assert _finetune(tmp_path, data_dir) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert "fine-tune: up to 20 epochs" in lines
+    assert 5 <= sum(line.startswith("fine-tune epoch ") for line in lines) <= 12
+    table = lines.index(next(line for line in lines if line.startswith("metric ")))
+    assert lines[table].split() == ["metric", "train", "validation", "test"]
+    assert lines[table + 1].split()[0] == "accuracy"
+    assert "epochs run" in out and "{" not in out  # JSON only with --json.
+
+    assert _finetune(tmp_path, data_dir, "--quiet", "--json") == 0
+    out = capsys.readouterr().out
+    assert "fine-tune" not in out
+    metrics = json.loads(out[out.index("{") : out.rindex("}") + 1])
+    assert metrics["epochs_run"] == 20
