@@ -24,6 +24,7 @@ _SUBCOMMANDS = (
     "evaluate",
     "tune",
     "export",
+    "report",
 )
 
 EXIT_OK = 0
