@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print_facts("export:", {**summary, "size (MB)": round(summary.pop("size_bytes") / 1e6, 2)})
+        size = summary.pop("size_bytes")
+        print_facts("export:", {**summary, "size (MB)": round(size / 1e6, 2)})
     print(f"serve it: see {result.version_dir.parent / 'README.md'}")
     return 0

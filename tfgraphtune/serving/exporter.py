@@ -231,8 +231,14 @@ def export_model(
         weights=weights,
     )
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=base_dir))
+    from tfgraphtune.training.progress import stage_bar
+
+    # Steps: trace and save the signatures (most of the time), warmup records, files.
+    bar = stage_bar(f"export (version {version})", 3)
     try:
+        bar.update(0)
         tf.saved_model.save(module, str(staging), signatures=module.signatures())
+        bar.update(1)
         extra = staging / "assets.extra"
         extra.mkdir()
         tfgnn.write_schema(serving_input.schema(), str(extra / SCHEMA_FILE))
@@ -270,6 +276,7 @@ def export_model(
             "tensorflow_version": tf.__version__,
             **(metadata or {}),
         }
+        bar.update(2)
         (extra / METADATA_FILE).write_text(json.dumps(info, indent=2))
         version_dir = base_dir / str(version)
         if version_dir.exists():  # Another export took this number meanwhile.
@@ -284,6 +291,8 @@ def export_model(
         batching or server_config.BatchingParameters(),
         signatures=signatures_doc(task),
     )
+    bar.update(3)
+    bar.close()
     return ExportResult(
         version_dir=version_dir,
         version=version,

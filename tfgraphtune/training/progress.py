@@ -206,3 +206,21 @@ def progress_callbacks(
     if not progress_enabled() or int(verbose):
         return []
     return [EpochProgress(stage, monitor=monitor, mode=mode)]
+
+
+class _NoBar:
+    """What `stage_bar` returns when progress is off: accepts updates, shows nothing."""
+
+    def update(self, current: int, values: Mapping[str, float] | None = None) -> None:
+        pass
+
+    def close(self, note: str = "") -> None:
+        pass
+
+
+def stage_bar(stage: str, total: int, *, unit: str = "step") -> StageBar | _NoBar:
+    """A `StageBar` for a stage that is not a ``fit`` (export steps, seeds of an
+    evaluation), or a silent stand-in when progress is off."""
+    if not progress_enabled():
+        return _NoBar()
+    return StageBar(stage, total, unit=unit)
