@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -92,3 +93,22 @@ def test_cli_finetune_shows_progress_then_a_summary_table_not_json(tmp_path, dat
     assert "fine-tune" not in out
     metrics = json.loads(out[out.index("{") : out.rindex("}") + 1])
     assert metrics["epochs_run"] == 20
+
+
+def test_readme_main_command_shows_progress_and_ends_with_a_summary(tmp_path, data_dir, capsys):
+    # The README's `tfgraphtune run --config configs/cora_dgi_lora.yaml`, shortened.
+    config = Path(__file__).resolve().parents[2] / "configs" / "cora_dgi_lora.yaml"
+    argv = ["run", "--config", str(config), "--out", str(tmp_path / "cora"),
+            "--data-dir", str(data_dir), "--epochs", "3", "--set", "pretrain.epochs=3",
+            "--set", "model.hidden_units=16", "--set", "train.tensorboard=false"]  # fmt: skip
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for header in ("pre-train (dgi): up to 3 epochs", "fine-tune: up to 3 epochs",
+                   "export (version 1): up to 3 steps"):  # fmt: skip
+        assert header in lines
+    assert any(line.startswith("pre-train (dgi) epoch 3/3 loss ") for line in lines)
+    assert any(line.startswith("fine-tune epoch 3/3 loss ") for line in lines)
+    table = next(i for i, line in enumerate(lines) if line.startswith("metric "))
+    assert table > max(i for i, line in enumerate(lines) if line.startswith("fine-tune"))
+    assert [line.split()[0] for line in lines[table + 1 : table + 3]] == ["accuracy", "macro_f1"]
+    assert lines[-1] == f"pipeline folder: {tmp_path / 'cora'}"
