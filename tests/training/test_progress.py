@@ -112,3 +112,8 @@ def test_readme_main_command_shows_progress_and_ends_with_a_summary(tmp_path, da
     assert table > max(i for i, line in enumerate(lines) if line.startswith("fine-tune"))
     assert [line.split()[0] for line in lines[table + 1 : table + 3]] == ["accuracy", "macro_f1"]
     assert lines[-1] == f"pipeline folder: {tmp_path / 'cora'}"
+    # The pipeline folder's report: the pre-training's column (loss curve) and the model's.
+    page = tmp_path / "cora.html"
+    assert main(["report", str(tmp_path / "cora"), "--out", str(page)]) == 0
+    assert "(2 columns, 4 pictures)" in capsys.readouterr().out
+    assert "pretrain (dgi)" in page.read_text()
