@@ -44,6 +44,10 @@ def _format(value) -> str:
     return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.3e}"
 
 
+def _count(number: int, unit: str) -> str:
+    return f"{number} {unit}" + ("" if number == 1 else "s")
+
+
 class StageBar:
     """One progress bar for one stage of `total` units (epochs, seeds, steps).
 
@@ -77,7 +81,7 @@ class StageBar:
         self._bar = None
         self._current = 0
         self._values: dict[str, float] = {}
-        self._write(f"{stage}: up to {self.total} {unit}s\n")
+        self._write(f"{stage}: up to {_count(self.total, unit)}\n")
 
     def _write(self, text: str) -> None:
         self.stream.write(text)
@@ -123,7 +127,7 @@ class StageBar:
                 self._write("\n")
         elapsed = time.perf_counter() - self._start
         tail = f", {note}" if note else ""
-        self._write(f"{self.stage}: {self._current} {self.unit}s in {elapsed:.1f}s{tail}\n")
+        self._write(f"{self.stage}: {_count(self._current, self.unit)} in {elapsed:.1f}s{tail}\n")
 
 
 class EpochProgress(tf.keras.callbacks.Callback):
