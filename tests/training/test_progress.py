@@ -88,11 +88,16 @@ def test_cli_finetune_shows_progress_then_a_summary_table_not_json(tmp_path, dat
     assert lines[table + 1].split()[0] == "accuracy"
     assert "epochs run" in out and "{" not in out  # JSON only with --json.
 
+    # --json: stdout is exactly the JSON (pipe it to jq); progress goes to stderr.
+    assert _finetune(tmp_path, data_dir, "--json") == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["epochs_run"] == 20
+    assert "fine-tune: up to 20 epochs" in captured.err
+
     assert _finetune(tmp_path, data_dir, "--quiet", "--json") == 0
-    out = capsys.readouterr().out
-    assert "fine-tune" not in out
-    metrics = json.loads(out[out.index("{") : out.rindex("}") + 1])
-    assert metrics["epochs_run"] == 20
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["epochs_run"] == 20
+    assert "fine-tune" not in captured.out + captured.err
 
 
 def test_readme_main_command_shows_progress_and_ends_with_a_summary(tmp_path, data_dir, capsys):

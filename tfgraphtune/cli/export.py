@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from tfgraphtune.cli.errors import UserError
 from tfgraphtune.cli.main import print_facts
@@ -80,5 +81,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         size = summary.pop("size_bytes")
         print_facts("export:", {**summary, "size (MB)": round(size / 1e6, 2)})
-    print(f"serve it: see {result.version_dir.parent / 'README.md'}")
+    print(
+        f"serve it: see {result.version_dir.parent / 'README.md'}",
+        file=sys.stderr if args.json else sys.stdout,
+    )
     return 0

@@ -220,7 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     _import_tensorflow_quietly()
     from tfgraphtune.training.progress import set_progress
 
-    set_progress(not getattr(args, "quiet", False))
+    # Under --json stdout holds only the JSON: progress goes to stderr.
+    set_progress(
+        not getattr(args, "quiet", False),
+        stream=sys.stderr if getattr(args, "json", False) else None,
+    )
     from tfgraphtune.data.errors import ValidationError
     from tfgraphtune.training.config import ConfigError
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from tfgraphtune.cli.main import add_config_arguments, config_overrides, print_facts
 
@@ -48,5 +49,8 @@ def run(args: argparse.Namespace) -> int:
                 "time (s)": metadata.get("pretrain_time_s"),
             },
         )
-    print(f"backbone checkpoint: {config['out']} (metadata in pretrain.json, plots/)")
+    print(
+        f"backbone checkpoint: {config['out']} (metadata in pretrain.json, plots/)",
+        file=sys.stderr if args.json else sys.stdout,
+    )
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from tfgraphtune.cli.main import add_config_arguments, config_overrides, print_summary
 
@@ -30,16 +31,21 @@ def run(args: argparse.Namespace) -> int:
     from tfgraphtune.training.pipeline import run_pipeline
 
     config = load_config(args.config, config_overrides(args))
-    results = run_pipeline(config, force=args.force, log=lambda line: print(line, flush=True))
+    # Under --json stdout holds only the JSON; the stage lines go to stderr.
+    out = sys.stderr if args.json else sys.stdout
+    results = run_pipeline(
+        config, force=args.force, log=lambda line: print(line, file=out, flush=True)
+    )
     if args.json:
         print(json.dumps(results, indent=2, default=str))
-    print_stages(results)
-    metrics = (results.get("evaluate") or results.get("finetune") or {}).get("metrics")
-    if metrics:
-        print_summary(metrics)
-    if "export" in results:
-        print(f"export: {results['export']['version_dir']}")
-    print(f"pipeline folder: {config['out']}")
+    else:
+        print_stages(results)
+        metrics = (results.get("evaluate") or results.get("finetune") or {}).get("metrics")
+        if metrics:
+            print_summary(metrics)
+        if "export" in results:
+            print(f"export: {results['export']['version_dir']}")
+    print(f"pipeline folder: {config['out']}", file=out)
     return 0
 
 

@@ -15,6 +15,7 @@ so `StageBar` writes a plain line instead every ``max(1, total // 10)`` updates 
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -23,12 +24,19 @@ from typing import TextIO
 import tensorflow as tf
 
 PLAIN_INTERVAL_S = 10.0
-_STATE = {"enabled": True}
+_STATE = {"enabled": True, "stream": None}
 
 
-def set_progress(enabled: bool) -> None:
-    """Turns every stage's progress output on or off for this process."""
+def set_progress(enabled: bool, *, stream: TextIO | None = None) -> None:
+    """Turns every stage's progress output on or off for this process.
+
+    Args:
+      enabled: Whether stages show progress.
+      stream: Where it goes (default: ``sys.stdout`` at the time of each stage); the CLI
+        sends it to stderr under ``--json`` so that stdout holds only the JSON.
+    """
     _STATE["enabled"] = bool(enabled)
+    _STATE["stream"] = stream
 
 
 def progress_enabled() -> bool:
@@ -70,7 +78,7 @@ class StageBar:
         interactive: bool | None = None,
     ):
         self.stage, self.total, self.unit = stage, max(int(total), 1), unit
-        self.stream = stream if stream is not None else sys.stdout
+        self.stream = stream or _STATE["stream"] or sys.stdout
         if interactive is None:
             isatty = getattr(self.stream, "isatty", lambda: False)
             interactive = bool(isatty()) or "ipykernel" in sys.modules
@@ -82,6 +90,10 @@ class StageBar:
         self._current = 0
         self._values: dict[str, float] = {}
         self._write(f"{stage}: up to {_count(self.total, unit)}\n")
+
+    def _to_stream(self):
+        """Progbar prints to ``sys.stdout``; point that at this bar's stream meanwhile."""
+        return contextlib.redirect_stdout(self.stream)
 
     def _write(self, text: str) -> None:
         self.stream.write(text)
@@ -101,7 +113,8 @@ class StageBar:
                 )
             for name in self._values:
                 self._bar.stateful_metrics.add(name)
-            self._bar.update(self._current, list(self._values.items()), finalize=False)
+            with self._to_stream():
+                self._bar.update(self._current, list(self._values.items()), finalize=False)
             return
         now = time.perf_counter()
         due = self._current % self.every == 0 or now - self._last_line >= PLAIN_INTERVAL_S
@@ -121,7 +134,8 @@ class StageBar:
     def close(self, note: str = "") -> None:
         """Ends the bar (also when the stage stopped early) with a closing line."""
         if self.interactive and self._bar is not None:
-            self._bar.update(self._current, list(self._values.items()), finalize=True)
+            with self._to_stream():
+                self._bar.update(self._current, list(self._values.items()), finalize=True)
             # Progbar ends its line only when it reaches its target.
             if self._current < self.total:
                 self._write("\n")
