@@ -10,9 +10,30 @@ pointed at a temporary file (replayed only when the import fails), the way the
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
+
+# TF-GNN 1.0.3's own GraphTensor code passes its immutable feature mappings through
+# tf.nest (`graph_tensor._relax_outer_dim_if`), and TensorFlow 2.21 logs this for it on
+# every first batch; nothing a user can act on.
+_KNOWN_NOISE = ("Mapping types may not work well with tf.nest",)
+
+
+class _DropKnownNoise(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_KNOWN_NOISE)
+
+
+def drop_known_tensorflow_warnings() -> None:
+    """Drops TensorFlow's Python-side warnings about TF-GNN internals (`_KNOWN_NOISE`);
+    every other TensorFlow warning still shows."""
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    if not any(isinstance(f, _DropKnownNoise) for f in logger.filters):
+        logger.addFilter(_DropKnownNoise())
 
 
 def quiet_tensorflow():
@@ -45,4 +66,5 @@ def quiet_tensorflow():
             os.close(saved)
     # Python-side warnings TensorFlow logs while tracing (e.g. tf.nest's Mapping notes).
     tf.get_logger().setLevel("ERROR")
+    drop_known_tensorflow_warnings()
     return tf

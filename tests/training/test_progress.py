@@ -122,3 +122,32 @@ def test_readme_main_command_shows_progress_and_ends_with_a_summary(tmp_path, da
     assert main(["report", str(tmp_path / "cora"), "--out", str(page)]) == 0
     assert "(2 columns, 4 pictures)" in capsys.readouterr().out
     assert "pretrain (dgi)" in page.read_text()
+
+
+def test_tf_gnn_internal_warning_is_dropped_and_others_are_kept():
+    import logging
+
+    from tfgraphtune.quiet import drop_known_tensorflow_warnings
+
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    handler = Keep()
+    logger = tf.get_logger()
+    logger.addHandler(handler)
+    try:
+        drop_known_tensorflow_warnings()
+        drop_known_tensorflow_warnings()  # Idempotent: one filter.
+        # What TensorFlow logs when TF-GNN maps over its own feature mappings.
+        logger.warning(
+            "Mapping types may not work well with tf.nest. Prefer using MutableMapping for %s",
+            "<class 'tensorflow_gnn.graph.graph_tensor._ImmutableMapping'>",
+        )
+        logger.warning("a warning a user should see")
+    finally:
+        logger.removeHandler(handler)
+    assert seen == ["a warning a user should see"]
+    assert sum(type(f).__name__ == "_DropKnownNoise" for f in logger.filters) == 1

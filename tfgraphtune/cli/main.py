@@ -218,7 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     _import_tensorflow_quietly()
+    from tfgraphtune.quiet import drop_known_tensorflow_warnings
     from tfgraphtune.training.progress import set_progress
+
+    drop_known_tensorflow_warnings()
 
     # Under --json stdout holds only the JSON: progress goes to stderr.
     set_progress(
