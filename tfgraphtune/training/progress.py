@@ -124,12 +124,14 @@ class StageBar:
 
     def _plain_line(self, now: float) -> str:
         elapsed = now - self._start
-        eta = elapsed / max(self._current, 1) * (self.total - self._current)
-        cells = " ".join(f"{name} {_format(value)}" for name, value in self._values.items())
-        return (
-            f"{self.stage} {self.unit} {self._current}/{self.total} {cells} "
-            f"[{elapsed:.0f}s, ETA {eta:.0f}s]"
+        # Nothing done yet: no rate to extrapolate from.
+        eta = (
+            f", ETA {elapsed / self._current * (self.total - self._current):.0f}s"
+            if self._current
+            else ""
         )
+        cells = "".join(f" {name} {_format(value)}" for name, value in self._values.items())
+        return f"{self.stage} {self.unit} {self._current}/{self.total}{cells} [{elapsed:.0f}s{eta}]"
 
     def close(self, note: str = "") -> None:
         """Ends the bar (also when the stage stopped early) with a closing line."""
