@@ -3,7 +3,9 @@ print no TensorFlow start-up noise, and show the results they teach."""
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,8 +59,22 @@ def test_every_notebook_is_tested():
     assert sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")) == sorted(EXPECTED)
 
 
+@pytest.fixture
+def this_python_kernel(tmp_path, monkeypatch) -> str:
+    """A kernel spec running this interpreter (the one with tfgraphtune installed), found
+    before any other ``python3`` spec on the machine (JUPYTER_PATH comes first)."""
+    spec = tmp_path / "jupyter" / "kernels" / "tfgraphtune-test"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "tfgraphtune test", "language": "python"})
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return "tfgraphtune-test"
+
+
 @pytest.mark.parametrize("name", list(EXPECTED))
-def test_notebook_runs_in_a_kernel(name, data_dir, monkeypatch):
+def test_notebook_runs_in_a_kernel(name, data_dir, monkeypatch, this_python_kernel):
     monkeypatch.setenv("TFGRAPHTUNE_DATA_DIR", str(data_dir))  # The kernel inherits it.
     path = NOTEBOOKS_DIR / f"{name}.ipynb"
     notebook = nbformat.read(path, as_version=4)
@@ -67,7 +83,7 @@ def test_notebook_runs_in_a_kernel(name, data_dir, monkeypatch):
     client = nbclient.NotebookClient(
         notebook,
         timeout=300,
-        kernel_name="python3",
+        kernel_name=this_python_kernel,
         resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
     )
     client.execute()  # Raises CellExecutionError, with the cell and traceback, on failure.
