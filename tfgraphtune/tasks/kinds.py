@@ -50,11 +50,11 @@ class Classification:
     def figures(self, model, data) -> dict:
         from tfgraphtune.reporting import plots
 
+        figures = super().figures(model, data)
         labels, outputs, split = self.test_predictions(model, data)
-        return {
-            **super().figures(model, data),
-            "confusion_matrix": plots.confusion_matrix(labels, outputs, split=split),
-        }
+        if len(labels):  # A source may hold no test nor validation rows.
+            figures["confusion_matrix"] = plots.confusion_matrix(labels, outputs, split=split)
+        return figures
 
     def outputs_from(self, logits: tf.Tensor, embeddings: tf.Tensor) -> dict[str, tf.Tensor]:
         return {
@@ -97,11 +97,11 @@ class Regression:
     def figures(self, model, data) -> dict:
         from tfgraphtune.reporting import plots
 
+        figures = super().figures(model, data)
         labels, outputs, split = self.test_predictions(model, data)
-        return {
-            **super().figures(model, data),
-            "predicted_vs_true": plots.regression_scatter(labels, outputs, split=split),
-        }
+        if len(labels):
+            figures["predicted_vs_true"] = plots.regression_scatter(labels, outputs, split=split)
+        return figures
 
     def outputs_from(self, values: tf.Tensor, embeddings: tf.Tensor) -> dict[str, tf.Tensor]:
         return {"predictions": values, "embeddings": embeddings}

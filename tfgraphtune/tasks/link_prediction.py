@@ -272,11 +272,11 @@ class LinkPrediction(Task):
     def figures(self, model, data: TaskData) -> dict:
         from tfgraphtune.reporting import plots
 
+        figures = super().figures(model, data)
         labels, scores, split = self.test_predictions(model, data)
-        return {
-            **super().figures(model, data),
-            "roc_pr_curves": plots.roc_pr_curves(labels, scores, split=split),
-        }
+        if len(np.unique(labels)) == 2:  # No curve without test edges and non-edges.
+            figures["roc_pr_curves"] = plots.roc_pr_curves(labels, scores, split=split)
+        return figures
 
     def serving_outputs(self, model, graph):
         return {"embeddings": model.backbone(graph, training=False)}
