@@ -45,6 +45,10 @@ _LAZY = {
     # Serving.
     "export_model": "tfgraphtune.serving.exporter",
     "export_run": "tfgraphtune.serving.exporter",
+    # Notebooks and scripts.
+    "quiet_tensorflow": "tfgraphtune.quiet",
+    "set_progress": "tfgraphtune.training.progress",
+    "write_report": "tfgraphtune.reporting.html_report",
 }
 
 __all__ = ["KerasVersionError", "__version__", *_LAZY]

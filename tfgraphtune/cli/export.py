@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from tfgraphtune.cli.errors import UserError
+from tfgraphtune.cli.main import print_facts
 
 
 def register(subparsers) -> None:
@@ -48,6 +50,7 @@ def register(subparsers) -> None:
         help="most edges and scored pairs per request (default: the run's "
         "export.max_request_edges, else 32 x --max-edges)",
     )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(handler=run)
 
 
@@ -94,17 +97,20 @@ def run(args: argparse.Namespace) -> int:
         )
     except FileExistsError as err:  # A version that exists is never overwritten.
         raise UserError(str(err)) from None
+    summary = {
+        "version_dir": str(result.version_dir),
+        "version": result.version,
+        "model_name": result.model_name,
+        "quantize": result.quantize,
+        "size_bytes": saved_model_size(result.version_dir),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        size = summary.pop("size_bytes")
+        print_facts("export:", {**summary, "size (MB)": round(size / 1e6, 2)})
     print(
-        json.dumps(
-            {
-                "version_dir": str(result.version_dir),
-                "version": result.version,
-                "model_name": result.model_name,
-                "quantize": result.quantize,
-                "size_bytes": saved_model_size(result.version_dir),
-            },
-            indent=2,
-        )
+        f"serve it: see {result.version_dir.parent / 'README.md'}",
+        file=sys.stderr if args.json else sys.stdout,
     )
-    print(f"serve it: see {result.version_dir.parent / 'README.md'}")
     return 0

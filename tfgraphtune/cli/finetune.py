@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from tfgraphtune.cli.main import add_config_arguments, config_overrides, print_summary
 
@@ -38,11 +39,11 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, config_overrides(args))
     result = train(config, overwrite=args.overwrite)
-    for note in result.metrics.get("notes", []):
-        print(f"note: {note}")
-    if args.json:
+    if args.json:  # stdout holds only the JSON; the rest goes to stderr.
         print(json.dumps(result.metrics, indent=2, default=str))
     else:
+        for note in result.metrics.get("notes", []):
+            print(f"note: {note}")
         print_summary(result.metrics)
-    print(f"run folder: {result.run_dir}")
+    print(f"run folder: {result.run_dir}", file=sys.stderr if args.json else sys.stdout)
     return 0

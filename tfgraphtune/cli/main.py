@@ -25,6 +25,7 @@ _SUBCOMMANDS = (
     "export",
     "sample",
     "recommend",
+    "report",
 )
 
 EXIT_OK = 0
@@ -41,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for name in _SUBCOMMANDS:
         importlib.import_module(f"tfgraphtune.cli.{name}").register(subparsers)
+    for subparser in subparsers.choices.values():
+        if "--quiet" not in subparser._option_string_actions:
+            subparser.add_argument(
+                "--quiet", action="store_true", help="no progress bars, only the summary"
+            )
     return parser
 
 
@@ -177,8 +183,22 @@ def config_overrides(args: argparse.Namespace) -> list[str]:
     return pairs + list(args.overrides)
 
 
+def print_facts(title: str, facts: dict) -> None:
+    """A titled two-column table of facts (None values are left out)."""
+    rows = [(str(k), v) for k, v in facts.items() if v is not None]
+    print(title)
+    if not rows:
+        return
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        if isinstance(value, float):
+            value = f"{value:.4g}"
+        print(f"  {name.ljust(width)}  {value}")
+
+
 def print_summary(metrics: dict) -> None:
-    """A short table of the per-split metrics (the full JSON stays in the run folder)."""
+    """A short table of the per-split metrics (the full JSON stays in the run folder),
+    then the run's facts (epochs, time, strategy) when `metrics` holds them."""
     splits = [s for s in ("train", "validation", "test") if isinstance(metrics.get(s), dict)]
     if not splits:
         return
@@ -191,6 +211,14 @@ def print_summary(metrics: dict) -> None:
             value = metrics[split].get(name)
             cells.append(("-" if value is None else f"{value:.4f}").rjust(10))
         print(f"{name.ljust(width)}  " + "  ".join(cells))
+    facts = {
+        "epochs run": metrics.get("epochs_run"),
+        "training time (s)": metrics.get("train_time_s"),
+        "strategy": metrics.get("strategy"),
+        "trainable fraction": metrics.get("trainable_fraction"),
+    }
+    if any(value is not None for value in facts.values()):
+        print_facts("run:", facts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,6 +228,16 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     _import_tensorflow_quietly()
+    from tfgraphtune.quiet import drop_known_tensorflow_warnings
+    from tfgraphtune.training.progress import set_progress
+
+    drop_known_tensorflow_warnings()
+
+    # Under --json stdout holds only the JSON: progress goes to stderr.
+    set_progress(
+        not getattr(args, "quiet", False),
+        stream=sys.stderr if getattr(args, "json", False) else None,
+    )
     from tfgraphtune.cli.boundary import run_command
 
     # User mistakes: exit 2 and a short message; bugs: a traceback and a request to report.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from tfgraphtune.cli.main import add_config_arguments, config_overrides
+from tfgraphtune.cli.main import add_config_arguments, config_overrides, print_facts
 
 
 def register(subparsers) -> None:
@@ -24,6 +25,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="replace an existing checkpoint at --out"
     )
+    parser.add_argument("--json", action="store_true", help="print the metadata as JSON")
     parser.set_defaults(handler=run)
 
 
@@ -34,6 +36,21 @@ def run(args: argparse.Namespace) -> int:
     overrides = config_overrides(args)
     config = load_config(args.config, overrides)
     _, metadata = pretrain(config, overwrite=args.overwrite)
-    print(json.dumps(metadata, indent=2, default=str))
-    print(f"backbone checkpoint: {config['out']}")
+    if args.json:
+        print(json.dumps(metadata, indent=2, default=str))
+    else:
+        print_facts(
+            "pre-training:",
+            {
+                "method": metadata.get("method"),
+                "data": metadata.get("dataset"),
+                "epochs run": metadata.get("epochs_run"),
+                "final loss": metadata.get("final_loss"),
+                "time (s)": metadata.get("pretrain_time_s"),
+            },
+        )
+    print(
+        f"backbone checkpoint: {config['out']} (metadata in pretrain.json, plots/)",
+        file=sys.stderr if args.json else sys.stdout,
+    )
     return 0

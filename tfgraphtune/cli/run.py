@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
 from tfgraphtune.cli.main import add_config_arguments, config_overrides, print_summary
 
@@ -22,6 +24,7 @@ def register(subparsers) -> None:
         example="finetune.strategy=adapter",
     )
     parser.add_argument("--force", action="store_true", help="re-run every stage")
+    parser.add_argument("--json", action="store_true", help="print every stage's result as JSON")
     parser.set_defaults(handler=run)
 
 
@@ -32,11 +35,31 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, config_overrides(args))
     check_output_folder(config["out"], what="pipeline folder")
-    results = run_pipeline(config, force=args.force, log=lambda line: print(line, flush=True))
-    metrics = (results.get("evaluate") or results.get("finetune") or {}).get("metrics")
-    if metrics:
-        print_summary(metrics)
-    if "export" in results:
-        print(f"export: {results['export']['version_dir']}")
-    print(f"pipeline folder: {config['out']}")
+    # Under --json stdout holds only the JSON; the stage lines go to stderr.
+    out = sys.stderr if args.json else sys.stdout
+    results = run_pipeline(
+        config, force=args.force, log=lambda line: print(line, file=out, flush=True)
+    )
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+    else:
+        print_stages(results)
+        metrics = (results.get("evaluate") or results.get("finetune") or {}).get("metrics")
+        if metrics:
+            print_summary(metrics)
+        if "export" in results:
+            print(f"export: {results['export']['version_dir']}")
+    print(f"pipeline folder: {config['out']}", file=out)
     return 0
+
+
+def print_stages(results: dict) -> None:
+    """One line per stage: ran or skipped, and its headline number."""
+    print("stages:")
+    for stage, result in results.items():
+        detail = ""
+        if stage == "pretrain" and result.get("final_loss") is not None:
+            detail = f"final loss {result['final_loss']:.4g}, {result.get('epochs_run')} epochs"
+        elif stage == "export":
+            detail = str(result.get("version_dir", ""))
+        print(f"  {stage.ljust(9)} {result.get('status', '')}{'  ' + detail if detail else ''}")

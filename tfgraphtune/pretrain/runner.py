@@ -209,11 +209,18 @@ def pretrain(
                 backup.announce_resume(what, backup_dir)
             if staged is not None:
                 staged.on_commit.append(lambda: backup.remove_backup(backup_dir))
-        backbone, metadata = _pretrain(config, backup_dir)
+        log_dir = (
+            str(staged.path / "logs")
+            if staged is not None and config["train"]["tensorboard"]
+            else None
+        )
+        backbone, metadata = _pretrain(config, backup_dir, log_dir=log_dir)
+        history = metadata.pop("_history")
         if staged is not None:
             save_pretrained(
                 backbone, staged.path, schema=metadata.pop("_schema"), metadata=metadata
             )
+            write_history(staged.path, history)
             test_hooks.kill_point("save")
             staged.commit()
         else:
@@ -225,7 +232,18 @@ def pretrain(
     return backbone, metadata
 
 
-def _pretrain(config: dict, backup_dir: Path | None = None):
+def write_history(folder: Path, history: dict[str, list]) -> None:
+    """The per-epoch loss as ``history.csv`` and ``plots/training_curves.png``, as a
+    fine-tuning run folder has them."""
+    import pandas as pd
+
+    from tfgraphtune.reporting import plots
+
+    pd.DataFrame(history).rename_axis("epoch").to_csv(folder / "history.csv")
+    plots.save_figures(folder, {"training_curves": plots.training_curves(history)})
+
+
+def _pretrain(config: dict, backup_dir: Path | None = None, *, log_dir: str | None = None):
     from tfgraphtune.distribute.strategy import precision_policy, strategy_from_config
     from tfgraphtune.training.backbones import backbone_options
     from tfgraphtune.training.backup import fit_resumable, stateful_random_layers
@@ -245,7 +263,11 @@ def _pretrain(config: dict, backup_dir: Path | None = None):
             decay_steps=int(options["epochs"]) * data.steps,
         )
         model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate))
+    from tfgraphtune.training.progress import progress_callbacks
+
     callbacks = []
+    if log_dir is not None:
+        callbacks.append(tf.keras.callbacks.TensorBoard(log_dir=log_dir, write_graph=False))
     if options.get("patience"):
         # DGI's protocol: stop once the training loss stalls and keep the best weights.
         callbacks.append(
@@ -260,7 +282,15 @@ def _pretrain(config: dict, backup_dir: Path | None = None):
         config=config,
         steps_per_epoch=data.steps,
         epochs=int(options["epochs"]),
-        callbacks=callbacks,
+        callbacks=[
+            *callbacks,
+            *progress_callbacks(
+                f"pre-train ({options['method']})",
+                monitor="loss",
+                mode="min",
+                verbose=config["train"]["verbose"],
+            ),
+        ],
         backup_dir=backup_dir,
         verbose=int(config["train"]["verbose"]),
     )
@@ -277,5 +307,6 @@ def _pretrain(config: dict, backup_dir: Path | None = None):
         "pretrain_time_s": time.perf_counter() - start,
         "seed": int(config["train"]["seed"]),
         "_schema": schema,
+        "_history": {k: [float(v) for v in vs] for k, vs in history.items()},
     }
     return backbone, metadata

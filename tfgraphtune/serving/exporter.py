@@ -238,8 +238,14 @@ def export_model(
     )
     staging_dir = base_dir / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging_dir.mkdir()
+    from tfgraphtune.training.progress import stage_bar
+
+    # Steps: trace and save the signatures (most of the time), warmup records, files.
+    bar = stage_bar(f"export (version {version})", 3)
     try:
+        bar.update(0)
         tf.saved_model.save(module, str(staging_dir), signatures=module.signatures())
+        bar.update(1)
         extra = staging_dir / "assets.extra"
         extra.mkdir()
         tfgnn.write_schema(serving_input.schema(), str(extra / SCHEMA_FILE))
@@ -277,6 +283,7 @@ def export_model(
             "tensorflow_version": tf.__version__,
             **(metadata or {}),
         }
+        bar.update(2)
         # Readable by a model server running as another user (mkdir's mode, not 0700).
         for folder, _, _ in os.walk(staging_dir):
             os.chmod(folder, staging.folder_mode())
@@ -306,6 +313,8 @@ def export_model(
         signatures=signatures_doc(task),
         limits=limits,
     )
+    bar.update(3)
+    bar.close()
     return ExportResult(
         version_dir=version_dir,
         version=version,

@@ -326,6 +326,34 @@ class Task(abc.ABC):
         """Extra result tables for the run folder (e.g. per-class test report)."""
         return {}
 
+    # --- pictures ------------------------------------------------------------------
+
+    def embeddings(self, model: tf.keras.Model, data: TaskData) -> tuple[np.ndarray, Any]:
+        """``(embeddings, colours)``: the learned embedding of every row this task predicts
+        (nodes or graphs) and what to colour them by (class ids, targets, or None)."""
+        raise NotImplementedError
+
+    def test_predictions(
+        self, model: tf.keras.Model, data: TaskData
+    ) -> tuple[np.ndarray, np.ndarray, str]:
+        """``(labels, outputs, split)`` of the test split (validation when there is no test
+        split) for the task's pictures."""
+        raise NotImplementedError
+
+    def figures(self, model: tf.keras.Model, data: TaskData) -> dict[str, Any]:
+        """The run folder's pictures of this task's predictions, name -> matplotlib Figure.
+
+        The base draws the embedding projection; the kinds add theirs (confusion matrix,
+        predicted vs true, ROC and precision-recall curves) by extending this method.
+        """
+        from tfgraphtune.reporting import plots
+
+        try:
+            embeddings, colours = self.embeddings(model, data)
+        except NotImplementedError:
+            return {}
+        return {"embeddings": plots.embedding_projection(embeddings, colours, what=self.rows[:-1])}
+
     # --- serving -------------------------------------------------------------------
 
     @abc.abstractmethod

@@ -142,6 +142,18 @@ class GraphTask(Task):
                 metrics[split] = self.score(*self.predictions(model, data, split))
         return metrics
 
+    def embeddings(self, model, data: TaskData):
+        embeddings, labels = [], []
+        for split in SPLITS:
+            for graph, batch_labels in data.inputs.get(split, ()):
+                embeddings.append(model.graph_embeddings(graph, training=False).numpy())
+                labels.append(batch_labels.numpy())
+        return np.concatenate(embeddings), np.concatenate(labels)
+
+    def test_predictions(self, model, data: TaskData):
+        split = "test" if "test" in data.inputs else "validation"
+        return (*self.predictions(model, data, split), split)
+
     def serving_outputs(self, model, graph):
         embeddings = model.graph_embeddings(graph, training=False)
         return self.outputs_from(model.head(embeddings, training=False), embeddings)

@@ -47,6 +47,15 @@ class Classification:
             metrics["roc_auc"] = roc_auc(labels, outputs[:, 1] - outputs[:, 0])
         return metrics
 
+    def figures(self, model, data) -> dict:
+        from tfgraphtune.reporting import plots
+
+        figures = super().figures(model, data)
+        labels, outputs, split = self.test_predictions(model, data)
+        if len(labels):  # A source may hold no test nor validation rows.
+            figures["confusion_matrix"] = plots.confusion_matrix(labels, outputs, split=split)
+        return figures
+
     def outputs_from(self, logits: tf.Tensor, embeddings: tf.Tensor) -> dict[str, tf.Tensor]:
         return {
             "logits": logits,
@@ -84,6 +93,15 @@ class Regression:
 
     def score(self, labels: np.ndarray, outputs: np.ndarray) -> dict[str, float]:
         return regression_metrics(labels, outputs)
+
+    def figures(self, model, data) -> dict:
+        from tfgraphtune.reporting import plots
+
+        figures = super().figures(model, data)
+        labels, outputs, split = self.test_predictions(model, data)
+        if len(labels):
+            figures["predicted_vs_true"] = plots.regression_scatter(labels, outputs, split=split)
+        return figures
 
     def outputs_from(self, values: tf.Tensor, embeddings: tf.Tensor) -> dict[str, tf.Tensor]:
         return {"predictions": values, "embeddings": embeddings}

@@ -264,6 +264,28 @@ class LinkPrediction(Task):
             }
         return metrics
 
+    def embeddings(self, model, data: TaskData):
+        embeddings = model.backbone(data.inputs.train_graph, training=False).numpy()
+        # Node classes, when the source has them, show whether the embeddings group them.
+        try:
+            classes = data.source.labels
+        except (AttributeError, ValueError):  # An unlabelled graph.
+            classes = None
+        return embeddings, classes
+
+    def test_predictions(self, model, data: TaskData):
+        split = data.inputs
+        return split.test_labels, self.scores(model, data, split.test_pairs), "test"
+
+    def figures(self, model, data: TaskData) -> dict:
+        from tfgraphtune.reporting import plots
+
+        figures = super().figures(model, data)
+        labels, scores, split = self.test_predictions(model, data)
+        if len(np.unique(labels)) == 2:  # No curve without test edges and non-edges.
+            figures["roc_pr_curves"] = plots.roc_pr_curves(labels, scores, split=split)
+        return figures
+
     def serving_outputs(self, model, graph):
         return {"embeddings": model.backbone(graph, training=False)}
 

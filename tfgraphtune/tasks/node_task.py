@@ -186,6 +186,14 @@ class NodeTask(Task):
             if len(ids)
         }
 
+    def embeddings(self, model, data: TaskData):
+        return model.backbone(data.inputs, training=False).numpy(), data.source.labels
+
+    def test_predictions(self, model, data: TaskData):
+        split = "test" if len(data.splits.get("test", ())) else "validation"
+        ids = data.splits[split]
+        return data.source.labels[ids], self.outputs(model, data)[ids], split
+
     def serving_outputs(self, model, graph):
         embeddings = model.backbone(graph, training=False)
         return self.outputs_from(model.head(embeddings, graph=graph, training=False), embeddings)

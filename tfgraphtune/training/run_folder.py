@@ -14,6 +14,8 @@ Layout::
     RUN_DIR/metrics.json        metrics per split, epochs, timings, fine-tuning facts
     RUN_DIR/history.csv         per-epoch Keras history
     RUN_DIR/logs/               TensorBoard event files (when enabled)
+    RUN_DIR/plots/              PNG pictures: training curves, the task's own (confusion
+                                matrix, ROC/PR, predicted vs true), embedding projection
 
 Nothing here reads the config's ``model`` section to guess the structure: `load_run`
 deserializes ``model.json``, builds it on a tiny graph made from ``serving.json`` and
@@ -168,6 +170,7 @@ class RunFolderWriter(StagedFolder):
         metrics: Mapping[str, Any],
         history: Mapping[str, list] | None = None,
         tables: Mapping[str, pd.DataFrame] | None = None,
+        figures: Mapping[str, Any] | None = None,
     ) -> Path:
         """Writes every file into the staging folder and renames it into place."""
         folder = self.path
@@ -187,6 +190,10 @@ class RunFolderWriter(StagedFolder):
             pd.DataFrame(history).rename_axis("epoch").to_csv(folder / "history.csv")
         for name, table in (tables or {}).items():
             table.to_csv(folder / f"{name}.csv")
+        if figures:
+            from tfgraphtune.reporting.plots import save_figures
+
+            save_figures(folder, figures)  # plots/NAME.png
         import tfgraphtune
 
         (folder / RUN_FILE).write_text(

@@ -40,6 +40,7 @@ from tfgraphtune.training import backbones, backup, run_folder
 from tfgraphtune.training.callbacks import StepTimer, standard_callbacks
 from tfgraphtune.training.config import ConfigError, check_config
 from tfgraphtune.training.optimizers import make_optimizer
+from tfgraphtune.training.progress import progress_callbacks
 from tfgraphtune.training.validation import PersistentValidation
 
 
@@ -231,15 +232,24 @@ def fit_trainable(
     callbacks: Sequence[tf.keras.callbacks.Callback] = (),
     log_dir: str | None = None,
     backup_dir: Path | None = None,
+    stage: str = "fine-tune",
 ) -> dict[str, list]:
     """``model.fit`` with the config's callbacks; returns the history dict.
 
     With `backup_dir`, training is backed up there (``train.backup_interval``) and
     continues from a backup found there (see `tfgraphtune.training.backup`); the history
-    returned then covers the epochs before the resume too.
+    returned then covers the epochs before the resume too. `stage` names the progress
+    bar (`tfgraphtune.training.progress`).
     """
     # The model's strategy: the run's, or a tuning trial's (KerasTuner builds it in scope).
     strategy = trainable.model.distribute_strategy
+    stopping = config["train"]["early_stopping"] or {}
+    progress = progress_callbacks(
+        stage,
+        monitor=stopping.get("monitor", "val_loss"),
+        mode=stopping.get("mode", "auto"),
+        verbose=config["train"]["verbose"],
+    )
     fit = trainable.fit
     validation = to_keras_input(fit.validation, strategy)
     reuse = fit.reuse_validation_iterator and not isinstance(
@@ -258,6 +268,7 @@ def fit_trainable(
             *training_callbacks(config, log_dir=log_dir),
             *trainable.callbacks,
             *callbacks,
+            *progress,  # Last: it shows what the callbacks before it logged.
         ],
         backup_dir=backup_dir,
         validation_data=None if reuse else validation,
@@ -287,7 +298,16 @@ def write_run_folder(
         metrics=metrics,
         history=history,
         tables=task.tables(model, data),
+        figures=run_figures(task, model, data, history),
     )
+
+
+def run_figures(task: Task, model, data: TaskData, history) -> dict:
+    """The run folder's pictures: training curves and the task's own (`Task.figures`)."""
+    from tfgraphtune.reporting import plots
+
+    figures = {"training_curves": plots.training_curves(history)} if history else {}
+    return {**figures, **task.figures(model, data)}
 
 
 def train(

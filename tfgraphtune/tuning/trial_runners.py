@@ -61,6 +61,7 @@ class TaskTrials:
             epochs=epochs,
             initial_epoch=initial_epoch,
             callbacks=list(callbacks or []),
+            stage="tuning trial",
         )
 
     def evaluate(self, model, config, data) -> dict[str, float]:
