@@ -24,6 +24,7 @@ _SUBCOMMANDS = (
     "evaluate",
     "tune",
     "export",
+    "explain",
 )
 
 EXIT_OK = 0
