@@ -11,9 +11,9 @@ Serving latency for one node, measured in ONE child process that imports TensorF
 and loads each model's exported SavedModel (``export_run``): the teacher's ``predict_dense``
 on the node's 2-hop neighbourhood (what a GCN needs to answer for it; the request built
 from the raw features and edges) against the MLP student's ``predict_features`` on the
-node's raw features alone. Requests for the test nodes are timed round-robin (one call of
-each model in turn); median over ``--reps`` calls. The class ids the exports answer give
-their test accuracy as served.
+node's raw features alone. Requests for the test nodes are timed in alternating blocks
+of ``--block`` calls per model (see _tf_only_latency.py); median over ``--reps`` calls
+each. The class ids the exports answer give their test accuracy as served.
 
     python benchmarks/distillation.py --datasets cora citeseer --seeds 0 1 2 \
         --json benchmarks/results/distillation.json
@@ -49,15 +49,17 @@ GCN_STUDENT = ["finetune.distill.student=gnn", "model.hidden_units=4"]
 
 
 def ego_graph(source, target, num_nodes, seed, hops=2):
-    """Nodes of `seed`'s `hops`-hop in-neighbourhood (seed first) and its local edges."""
-    nodes, seen, frontier = [int(seed)], {int(seed)}, [int(seed)]
-    incoming = {}
+    """Nodes within `hops` of `seed` (seed first; edges followed both ways, as the
+    teacher's ``make_undirected`` cleaning sees them) and the raw edges among them."""
+    neighbours = {}
     for s, t in zip(source, target):
-        incoming.setdefault(int(t), []).append(int(s))
+        neighbours.setdefault(int(t), set()).add(int(s))
+        neighbours.setdefault(int(s), set()).add(int(t))
+    nodes, seen, frontier = [int(seed)], {int(seed)}, [int(seed)]
     for _ in range(hops):
         nxt = []
         for node in frontier:
-            for n in incoming.get(node, []):
+            for n in sorted(neighbours.get(node, ())):
                 if n not in seen:
                     seen.add(n)
                     nodes.append(n)
@@ -69,18 +71,78 @@ def ego_graph(source, target, num_nodes, seed, hops=2):
     return np.array(nodes), index[source[keep]], index[target[keep]]
 
 
+def serving_latency(name, teacher_dir, mlp_dir, work, args):
+    """Exports both runs and times one-node requests in a TensorFlow-only child process.
+
+    Returns:
+      ``(child's JSON with served test accuracy added, 2-hop sizes)``.
+    """
+    from tfgraphtune.data.datasets.registry import load_dataset
+    from tfgraphtune.serving.exporter import export_run
+
+    dataset = load_dataset(name, args.data_dir)
+    graph = dataset.graph
+    features = graph.node_sets[dataset.node_set][dataset.feature].numpy()
+    adjacency = graph.edge_sets[dataset.edge_set].adjacency
+    source = adjacency.source.numpy().astype(np.int64)
+    target = adjacency.target.numpy().astype(np.int64)
+    test = dataset.splits["test"]
+    teacher_export = export_run(teacher_dir, work / f"{name}-export-teacher")
+    mlp_export = export_run(mlp_dir, work / f"{name}-export-mlp")
+    teacher_requests, mlp_requests, sizes = {}, {}, []
+    for i, node in enumerate(test):
+        nodes, s, t = ego_graph(source, target, dataset.num_nodes, node)
+        sizes.append(len(nodes))
+        teacher_requests.update({
+            f"r{i}.node_features": features[nodes][None],
+            f"r{i}.source": s[None], f"r{i}.target": t[None],
+            f"r{i}.num_nodes": np.array([len(nodes)], np.int64),
+            f"r{i}.num_edges": np.array([len(s)], np.int64),
+        })  # fmt: skip
+        mlp_requests[f"r{i}.node_features"] = features[[node]]
+    np.savez(work / f"{name}-teacher.npz", **teacher_requests)
+    np.savez(work / f"{name}-mlp.npz", **mlp_requests)
+    job = {
+        "reps": args.reps,
+        "threads": args.serving_threads,
+        "block": args.block,
+        "models": {
+            "teacher_gcn_2hop": {"saved_model": str(teacher_export.version_dir),
+                                 "signature": "predict_dense",
+                                 "requests": str(work / f"{name}-teacher.npz")},
+            "student_mlp_features": {"saved_model": str(mlp_export.version_dir),
+                                     "signature": "predict_features",
+                                     "requests": str(work / f"{name}-mlp.npz")},
+        },
+    }  # fmt: skip
+    (work / f"{name}-job.json").write_text(json.dumps(job))
+    child = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("_tf_only_latency.py")),
+         str(work / f"{name}-job.json")],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    served = json.loads(child.stdout.strip().splitlines()[-1])
+    labels = dataset.labels[test]
+    for values in served["latency"].values():
+        ids = np.array(values.pop("class_ids"))
+        values["served_test_accuracy"] = float((ids == labels[: len(ids)]).mean())
+    return served, sizes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=["cora", "citeseer"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--data-dir", default=_common.default_data_dir())
     parser.add_argument("--reps", type=int, default=1000, help="timed calls per model")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="TensorFlow threads, training")
+    parser.add_argument(
+        "--serving-threads", type=int, default=1, help="TensorFlow threads of the serving process"
+    )
+    parser.add_argument("--block", type=int, default=50, help="calls per model in turn")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
 
-    from tfgraphtune.data.datasets.registry import load_dataset
-    from tfgraphtune.serving.exporter import export_run
     from tfgraphtune.training.config import load_config
     from tfgraphtune.training.run_folder import load_run
     from tfgraphtune.training.train import train
@@ -126,53 +188,10 @@ def main() -> None:
             }
 
         # Serving one node: exports of the first seed's teacher and MLP student.
-        dataset = load_dataset(name, args.data_dir)
-        graph = dataset.graph
-        ns, es = dataset.node_set, dataset.edge_set
-        features = graph.node_sets[ns][dataset.feature].numpy()
-        adjacency = graph.edge_sets[es].adjacency
-        source = adjacency.source.numpy().astype(np.int64)
-        target = adjacency.target.numpy().astype(np.int64)
-        test = dataset.splits["test"]
-        teacher_export = export_run(runs["teacher_gcn"][0][0], work / f"{name}-export-teacher")
-        mlp_export = export_run(runs["student_mlp"][0][0], work / f"{name}-export-mlp")
-        teacher_requests, mlp_requests, sizes = {}, {}, []
-        for i, node in enumerate(test):
-            nodes, s, t = ego_graph(source, target, dataset.num_nodes, node)
-            sizes.append(len(nodes))
-            teacher_requests.update({
-                f"r{i}.node_features": features[nodes][None],
-                f"r{i}.source": s[None], f"r{i}.target": t[None],
-                f"r{i}.num_nodes": np.array([len(nodes)], np.int64),
-                f"r{i}.num_edges": np.array([len(s)], np.int64),
-            })  # fmt: skip
-            mlp_requests[f"r{i}.node_features"] = features[[node]]
-        np.savez(work / f"{name}-teacher.npz", **teacher_requests)
-        np.savez(work / f"{name}-mlp.npz", **mlp_requests)
-        job = {
-            "reps": args.reps,
-            "threads": args.threads,
-            "models": {
-                "teacher_gcn_2hop": {"saved_model": str(teacher_export.version_dir),
-                                     "signature": "predict_dense",
-                                     "requests": str(work / f"{name}-teacher.npz")},
-                "student_mlp_features": {"saved_model": str(mlp_export.version_dir),
-                                         "signature": "predict_features",
-                                         "requests": str(work / f"{name}-mlp.npz")},
-            },
-        }  # fmt: skip
-        (work / f"{name}-job.json").write_text(json.dumps(job))
-        child = subprocess.run(
-            [sys.executable, str(Path(__file__).with_name("_tf_only_latency.py")),
-             str(work / f"{name}-job.json")],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        served = json.loads(child.stdout.strip().splitlines()[-1])
+        served, sizes = serving_latency(
+            name, runs["teacher_gcn"][0][0], runs["student_mlp"][0][0], work, args
+        )
         latency = served["latency"]
-        labels = dataset.labels[test]
-        for values in latency.values():
-            ids = np.array(values.pop("class_ids"))
-            values["served_test_accuracy"] = float((ids == labels[: len(ids)]).mean())
         teacher_ms = latency["teacher_gcn_2hop"]["p50_ms"]
         mlp_ms = latency["student_mlp_features"]["p50_ms"]
         gap = (

@@ -380,19 +380,22 @@ class GraphServingModule(tf.Module):
             def serve_features(node_features):
                 # One row per node; the width is fixed by the signature.
                 rows = tf.shape(node_features, out_type=tf.int64)[0]
-                size_check = tf.debugging.assert_less_equal(
-                    rows,
-                    tf.constant(limits.max_nodes, tf.int64),
-                    message=f"too many nodes: more than the exported maximum of "
-                    f"{limits.max_nodes} per request; split the request",
-                )
+                # A plain Assert op: assert_less_equal would add a conditional (a function
+                # call costing more than the MLP itself for one node).
+                size_check = tf.debugging.Assert(
+                    rows <= limits.max_nodes,
+                    [f"too many nodes: more than the exported maximum of {limits.max_nodes} "
+                     "per request; split the request"],
+                )  # fmt: skip
                 with tf.control_dependencies([size_check]):
                     features = guards.check_finite(
                         tf.cast(node_features, tf.float32), node_set=ns, feature=feat
                     )
                 features = preprocessing.normalize(features)
                 with weights.substituted(model):
-                    embeddings = model.backbone.call_features(features, training=False)
+                    embeddings = model.backbone.call_features(
+                        features, training=False, sparse_rows=True
+                    )
                     logits = model.head(embeddings, training=False)
                     return dict(task.outputs_from(logits, embeddings))
 
