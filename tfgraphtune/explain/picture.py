@@ -1,8 +1,9 @@
 """The explained node's neighbourhood with the important edges drawn heavier (matplotlib).
 
 The layout is concentric by hop distance (the explained node in the centre, its 1-hop
-neighbours on the first ring, ...), computed here: it needs no graph-layout library and
-reads directly as "how far is this evidence from the prediction".
+neighbours on the first ring, ...; an explained graph's nodes on one circle), computed
+here: it needs no graph-layout library and reads directly as "how far is this evidence
+from the prediction".
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ def _layout(nodes: np.ndarray, hops: np.ndarray) -> dict[int, tuple[float, float
     for hop in np.unique(hops[nodes]):
         ring = nodes[hops[nodes] == hop]
         angles = np.linspace(0.0, 2 * np.pi, len(ring), endpoint=False) + 0.3 * hop
-        radius = float(hop)
+        # A node's explained node sits alone in the centre; a graph's nodes (all hop 0)
+        # go on one circle.
+        radius = float(hop) if hop > 0 or len(ring) == 1 else 1.0
         for node, angle in zip(ring, angles, strict=True):
             positions[int(node)] = (radius * np.cos(angle), radius * np.sin(angle))
     return positions
