@@ -23,7 +23,12 @@ def register(subparsers) -> None:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--node", type=int, help="node id (row of the node set), node tasks")
     which.add_argument("--graph", type=int, help="graph index in the data set, graph tasks")
-    parser.add_argument("--method", choices=("ig", "gnnexplainer"), default="ig")
+    parser.add_argument(
+        "--method",
+        choices=("ig", "gnnexplainer"),
+        default="ig",
+        help="ig: integrated gradients (default); gnnexplainer: learned soft masks",
+    )
     parser.add_argument(
         "--output", type=int, default=None, help="class to explain (default: the predicted one)"
     )
@@ -33,7 +38,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--epochs", type=int, default=200, help="GNNExplainer's Adam steps")
     parser.add_argument(
-        "--out", default=None, help="folder for the JSON and PNG (default RUN_DIR/explanations/…)"
+        "--out",
+        default=None,
+        help="folder for the JSON and PNG (default RUN_DIR/explanations/KIND-ID-METHOD)",
     )
     parser.add_argument("--json", action="store_true", help="print the explanation as JSON")
     add_data_dir_argument(parser)
