@@ -72,7 +72,9 @@ def test_fit_trains_the_backbone(name):
     data = batches_of_two() if name in GRAPH_LEVEL else graph_data(GRAPH)
     model.fit(data, steps_per_epoch=1, epochs=1, verbose=0)  # Builds every weight.
     before = [v.numpy().copy() for v in model.backbone.trainable_weights]
-    history = model.fit(data, steps_per_epoch=3, epochs=1, verbose=0)
+    # Six steps: a GAT's attention_target gets gradient only through LeakyReLU (softmax
+    # is shift-invariant per target), tiny on this 4-node path for some masks.
+    history = model.fit(data, steps_per_epoch=6, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     moved = [
         not np.allclose(b, v.numpy()) for b, v in zip(before, model.backbone.trainable_weights)

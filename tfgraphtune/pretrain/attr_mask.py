@@ -48,10 +48,10 @@ class AttributeMasking(PretrainModel):
                 int(features.shape[-1]), name="attribute_predictor"
             )
         num_nodes = tf.shape(features)[0]
-        mask = tf.random.uniform([num_nodes]) < self.mask_rate
+        mask = self.random.uniform([num_nodes]) < self.mask_rate
         # At least one masked node, so the loss is defined on tiny graphs too.
         mask = tf.tensor_scatter_nd_update(
-            mask, [[tf.random.uniform([], 0, num_nodes, dtype=tf.int32)]], [True]
+            mask, [[self.random.uniform([], 0, num_nodes, dtype=tf.int32)]], [True]
         )
         masked = tf.where(mask[:, None], tf.zeros_like(features), features)
         graph = replace_node_feature(graph, self.backbone.node_set, self.backbone.feature, masked)

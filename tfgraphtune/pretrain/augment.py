@@ -12,6 +12,13 @@ import tensorflow_gnn as tfgnn
 AUGMENTATIONS = ("node_drop", "edge_perturb", "feature_mask")
 
 
+def _uniform(rng, shape, minval=0, maxval=None, dtype=tf.float32):
+    """``tf.random.uniform``, from the generator `rng` when one is given."""
+    if rng is None:
+        return tf.random.uniform(shape, minval, maxval, dtype=dtype)
+    return rng.uniform(shape, minval, maxval, dtype=dtype)
+
+
 def _node_components(node_set) -> tf.Tensor:
     sizes = node_set.sizes
     return tf.repeat(tf.range(tf.shape(sizes, out_type=tf.int64)[0]), tf.cast(sizes, tf.int64))
@@ -42,11 +49,11 @@ def _rebuild(
     )
 
 
-def drop_nodes(graph: tfgnn.GraphTensor, node_set: str, edge_set: str, rate: float):
+def drop_nodes(graph: tfgnn.GraphTensor, node_set: str, edge_set: str, rate: float, rng=None):
     """Removes each node with probability `rate`, with its edges (ids are re-numbered)."""
     _check_sets(graph, node_set, edge_set)
     nodes, edges = graph.node_sets[node_set], graph.edge_sets[edge_set]
-    keep = tf.random.uniform([nodes.total_size]) >= rate
+    keep = _uniform(rng, [nodes.total_size]) >= rate
     new_index = tf.cumsum(tf.cast(keep, tf.int64)) - 1
     source, target = edges.adjacency.source, edges.adjacency.target
     edge_keep = tf.gather(keep, source) & tf.gather(keep, target)
@@ -71,21 +78,21 @@ def drop_nodes(graph: tfgnn.GraphTensor, node_set: str, edge_set: str, rate: flo
     )
 
 
-def perturb_edges(graph: tfgnn.GraphTensor, node_set: str, edge_set: str, rate: float):
+def perturb_edges(graph: tfgnn.GraphTensor, node_set: str, edge_set: str, rate: float, rng=None):
     """Drops each edge with probability `rate` and adds as many random edges, each inside
     the component of a random node; added edges get zero edge features."""
     _check_sets(graph, node_set, edge_set)
     nodes, edges = graph.node_sets[node_set], graph.edge_sets[edge_set]
     source, target = edges.adjacency.source, edges.adjacency.target
-    keep = tf.random.uniform(tf.shape(source)) >= rate
+    keep = _uniform(rng, tf.shape(source)) >= rate
     num_new = tf.reduce_sum(tf.cast(~keep, tf.int64))
     components = _node_components(nodes)
     sizes = tf.cast(nodes.sizes, tf.int64)
     offsets = tf.cumsum(sizes, exclusive=True)
-    new_source = tf.random.uniform([num_new], 0, tf.maximum(nodes.total_size, 1), dtype=tf.int64)
+    new_source = _uniform(rng, [num_new], 0, tf.maximum(nodes.total_size, 1), dtype=tf.int64)
     new_component = tf.gather(components, new_source)
     new_target = tf.gather(offsets, new_component) + tf.cast(
-        tf.random.uniform([num_new]) * tf.cast(tf.gather(sizes, new_component), tf.float32),
+        _uniform(rng, [num_new]) * tf.cast(tf.gather(sizes, new_component), tf.float32),
         tf.int64,
     )
     all_source = tf.concat([tf.boolean_mask(source, keep), new_source], 0)
@@ -117,24 +124,25 @@ def perturb_edges(graph: tfgnn.GraphTensor, node_set: str, edge_set: str, rate: 
     )
 
 
-def mask_features(graph: tfgnn.GraphTensor, node_set: str, feature: str, rate: float):
+def mask_features(graph: tfgnn.GraphTensor, node_set: str, feature: str, rate: float, rng=None):
     """Sets the `feature` row of each node to zeros with probability `rate`."""
     nodes = graph.node_sets[node_set]
     value = nodes[feature]
-    keep = tf.cast(tf.random.uniform([nodes.total_size]) >= rate, value.dtype)
+    keep = tf.cast(_uniform(rng, [nodes.total_size]) >= rate, value.dtype)
     features = dict(nodes.features)
     features[feature] = value * tf.reshape(keep, [-1] + [1] * (value.shape.rank - 1))
     return graph.replace_features(node_sets={node_set: features})
 
 
-def augment(graph, name: str, *, node_set: str, edge_set: str, feature: str, rate: float):
-    """One augmentation by name (see `AUGMENTATIONS`)."""
+def augment(graph, name: str, *, node_set: str, edge_set: str, feature: str, rate: float, rng=None):
+    """One augmentation by name (see `AUGMENTATIONS`); `rng`: a `tf.random.Generator`
+    (default: TensorFlow's global stateful random ops)."""
     if name == "node_drop":
-        return drop_nodes(graph, node_set, edge_set, rate)
+        return drop_nodes(graph, node_set, edge_set, rate, rng)
     if name == "edge_perturb":
-        return perturb_edges(graph, node_set, edge_set, rate)
+        return perturb_edges(graph, node_set, edge_set, rate, rng)
     if name == "feature_mask":
-        return mask_features(graph, node_set, feature, rate)
+        return mask_features(graph, node_set, feature, rate, rng)
     raise ValueError(
         f"Received an invalid augmentation, expected one of {list(AUGMENTATIONS)}. "
         f"Received: {name!r}"

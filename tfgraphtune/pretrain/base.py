@@ -3,6 +3,8 @@ computed from an unlabelled graph, so plain ``model.fit`` on a data set of graph
 
 from __future__ import annotations
 
+import random
+
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
@@ -53,6 +55,14 @@ class PretrainModel(tf.keras.Model):
         self.backbone = backbone
         self.weight_decay = float(weight_decay)
         self.loss_tracker = tf.keras.metrics.Mean(name="loss")
+        # The objective's random numbers (masks, corruptions, negatives): a generator whose
+        # state is a variable, so a crash-safe backup restores it (seeded from Python's
+        # `random`, which `tf.keras.utils.set_random_seed` seeds).
+        self.random = tf.random.Generator.from_seed(random.randint(1, 2**31 - 1))
+
+    def shuffle(self, values: tf.Tensor) -> tf.Tensor:
+        """`values` with its rows in a random order (``tf.random.shuffle`` from `random`)."""
+        return tf.gather(values, tf.argsort(self.random.uniform(tf.shape(values)[:1])))
 
     @property
     def metrics(self):

@@ -45,7 +45,7 @@ class DeepGraphInfomax(PretrainModel):
         """The graph with its node feature rows shuffled (structure unchanged)."""
         features = node_features(graph, self.backbone)
         return replace_node_feature(
-            graph, self.backbone.node_set, self.backbone.feature, tf.random.shuffle(features)
+            graph, self.backbone.node_set, self.backbone.feature, self.shuffle(features)
         )
 
     def pretrain_loss(self, graph, training=None):

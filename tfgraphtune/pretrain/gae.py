@@ -39,8 +39,8 @@ class GraphAutoEncoder(PretrainModel):
         adjacency = graph.edge_sets[edge_set_name].adjacency
         num_nodes = tf.shape(embeddings, out_type=tf.int64)[0]
         num_negatives = tf.shape(adjacency.source, out_type=tf.int64)[0] * self.negatives_per_edge
-        negative_source = tf.random.uniform([num_negatives], 0, num_nodes, dtype=tf.int64)
-        negative_target = tf.random.uniform([num_negatives], 0, num_nodes, dtype=tf.int64)
+        negative_source = self.random.uniform([num_negatives], 0, num_nodes, dtype=tf.int64)
+        negative_target = self.random.uniform([num_negatives], 0, num_nodes, dtype=tf.int64)
         positive = self.edge_logits(embeddings, adjacency.source, adjacency.target)
         negative = self.edge_logits(embeddings, negative_source, negative_target)
         loss_pos = tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(positive), positive)

@@ -93,6 +93,7 @@ class GraphContrastive(PretrainModel):
             edge_set=edge_set,
             feature=self.backbone.feature,
             rate=self.rate,
+            rng=self.random,
         )
 
     def pretrain_loss(self, graph, training=None):

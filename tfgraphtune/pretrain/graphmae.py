@@ -115,7 +115,7 @@ class GraphMAE(PretrainModel):
     def mask_nodes(self, features):
         """``(masked features, mask [N] bool)`` for one step."""
         num_nodes = tf.shape(features)[0]
-        order = tf.random.shuffle(tf.range(num_nodes))
+        order = self.shuffle(tf.range(num_nodes))
         num_masked = tf.cast(tf.cast(num_nodes, tf.float32) * self.mask_rate, tf.int32)
         num_replaced = tf.cast(tf.cast(num_masked, tf.float32) * self.replace_rate, tf.int32)
         masked_ids = order[:num_masked]
@@ -125,7 +125,7 @@ class GraphMAE(PretrainModel):
         token_rows = tf.scatter_nd(
             token_ids[:, None], tf.ones([num_masked - num_replaced]), [num_nodes]
         )[:, None]
-        sources = tf.random.uniform([num_replaced], 0, num_nodes, dtype=tf.int32)
+        sources = self.random.uniform([num_replaced], 0, num_nodes, dtype=tf.int32)
         replaced = tf.tensor_scatter_nd_update(
             features, replaced_ids[:, None], tf.gather(features, sources)
         )

@@ -180,6 +180,7 @@ def pretrain(
       ValidationError: Bad data, or an output folder that cannot be written.
     """
     from tfgraphtune.distribute.strategy import is_chief, serve_if_parameter_server_role
+    from tfgraphtune.training import backup, test_hooks
     from tfgraphtune.training.config import check_config
     from tfgraphtune.training.staging import StagedFolder
 
@@ -196,12 +197,24 @@ def pretrain(
         if save and is_chief()  # In a multi-worker run only the chief writes.
         else None
     )
+    backup_dir = None
     try:
-        backbone, metadata = _pretrain(config)
+        if save and backup.enabled(config):
+            # Every worker of a multi-worker run backs up (the chief into this folder).
+            backup_dir = backup.backup_dir_for(out or config["out"])
+            what = f"pre-trained backbone checkpoint {str(out or config['out'])!r}"
+            if backup.prepare_backup(
+                backup_dir, config, overwrite=overwrite, writer=staged is not None, what=what
+            ):
+                backup.announce_resume(what, backup_dir)
+            if staged is not None:
+                staged.on_commit.append(lambda: backup.remove_backup(backup_dir))
+        backbone, metadata = _pretrain(config, backup_dir)
         if staged is not None:
             save_pretrained(
                 backbone, staged.path, schema=metadata.pop("_schema"), metadata=metadata
             )
+            test_hooks.kill_point("save")
             staged.commit()
         else:
             metadata.pop("_schema")
@@ -212,16 +225,17 @@ def pretrain(
     return backbone, metadata
 
 
-def _pretrain(config: dict):
-    from tfgraphtune.distribute.inputs import to_keras_input
+def _pretrain(config: dict, backup_dir: Path | None = None):
     from tfgraphtune.distribute.strategy import precision_policy, strategy_from_config
     from tfgraphtune.training.backbones import backbone_options
+    from tfgraphtune.training.backup import fit_resumable, stateful_random_layers
 
     tf.keras.utils.set_random_seed(int(config["train"]["seed"]))
     options = config["pretrain"]
     data = pretrain_data(config)
     strategy = strategy_from_config(config)
-    with precision_policy(config), strategy.scope():
+    # Dropout draws from generators whose state a crash-safe backup saves.
+    with precision_policy(config), strategy.scope(), stateful_random_layers():
         backbone = Backbone(**data.backbone_args, **backbone_options(config["model"]))
         model = build_objective(options["method"], backbone, options)
         model(data.example)  # Creates every variable under the strategy.
@@ -240,11 +254,14 @@ def _pretrain(config: dict):
             )
         )
     start = time.perf_counter()
-    history = model.fit(
-        to_keras_input(data.dataset_fn, strategy),
+    history = fit_resumable(
+        model,
+        data.dataset_fn,
+        config=config,
         steps_per_epoch=data.steps,
         epochs=int(options["epochs"]),
         callbacks=callbacks,
+        backup_dir=backup_dir,
         verbose=int(config["train"]["verbose"]),
     )
     preprocessing, schema = data.preprocessing, data.schema
@@ -255,8 +272,8 @@ def _pretrain(config: dict):
         "preprocessing": preprocessing.to_json(),
         "pretrain": dict(options),
         "epochs": int(options["epochs"]),
-        "epochs_run": len(history.history["loss"]),
-        "final_loss": float(history.history["loss"][-1]),
+        "epochs_run": len(history["loss"]),
+        "final_loss": float(history["loss"][-1]),
         "pretrain_time_s": time.perf_counter() - start,
         "seed": int(config["train"]["seed"]),
         "_schema": schema,

@@ -8,8 +8,11 @@ Layout written under ``out`` (TF Serving's ``base_path``)::
     out/<version>/assets.extra/tfgraphtune_serving.json  inputs, outputs, limits, provenance
     out/models.config, models.config.container, batching_parameters.txt, README.md
 
-A version is written to a hidden temporary folder and renamed into place, so a running
-server never sees half a version, and an existing version is never overwritten.
+A version is written to a hidden temporary folder (``.tmp-PID-*``, removed by the next
+export if its process died) and renamed into place, so a running server never sees half a
+version and an existing version is never overwritten: an export whose number another
+export took meanwhile takes the next free one. Version folders get a plain ``mkdir``'s
+mode (0755 under umask 022), readable by a model server running as another user.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import dataclasses
 import json
 import os
 import shutil
-import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +32,7 @@ import tfgraphtune
 from tfgraphtune.data.preprocessing import Preprocessing
 from tfgraphtune.serving import export_module, guards, server_config, warmup
 from tfgraphtune.serving.compression import QuantizedWeights, saved_model_size
+from tfgraphtune.training import staging, test_hooks
 
 METADATA_FILE = "tfgraphtune_serving.json"
 SCHEMA_FILE = "serving_schema.pbtxt"
@@ -226,6 +230,8 @@ def export_model(
     model_name = model_name or base_dir.resolve().name
     limits = limits or guards.ServingLimits()
     base_dir.mkdir(parents=True, exist_ok=True)
+    staging.remove_dead_temp(base_dir)  # Left by exports that were killed.
+    chosen = version
     version = next_version(base_dir, version)
     weights = QuantizedWeights(model.variables, quantize)
     module = export_module.GraphServingModule(
@@ -236,10 +242,11 @@ def export_model(
         preprocessing=preprocessing,
         weights=weights,
     )
-    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=base_dir))
+    staging_dir = base_dir / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging_dir.mkdir()
     try:
-        tf.saved_model.save(module, str(staging), signatures=module.signatures())
-        extra = staging / "assets.extra"
+        tf.saved_model.save(module, str(staging_dir), signatures=module.signatures())
+        extra = staging_dir / "assets.extra"
         extra.mkdir()
         tfgnn.write_schema(serving_input.schema(), str(extra / SCHEMA_FILE))
         if warmup_graph is not None:
@@ -276,19 +283,34 @@ def export_model(
             "tensorflow_version": tf.__version__,
             **(metadata or {}),
         }
-        (extra / METADATA_FILE).write_text(json.dumps(info, indent=2))
-        version_dir = base_dir / str(version)
-        if version_dir.exists():  # Another export took this number meanwhile.
-            raise FileExistsError(f"version {version} appeared in {base_dir} during the export.")
-        os.rename(staging, version_dir)
+        # Readable by a model server running as another user (mkdir's mode, not 0700).
+        for folder, _, _ in os.walk(staging_dir):
+            os.chmod(folder, staging.folder_mode())
+        test_hooks.kill_point("export")
+        while True:
+            (extra / METADATA_FILE).write_text(json.dumps({**info, "version": version}, indent=2))
+            version_dir = base_dir / str(version)
+            try:
+                os.rename(staging_dir, version_dir)  # Fails when the number was taken.
+                break
+            except OSError as err:
+                if not staging.is_exists_error(err) or chosen is not None:
+                    if staging.is_exists_error(err):
+                        raise FileExistsError(
+                            f"version {version} appeared in {base_dir} during the export; "
+                            "versions are never overwritten: omit --version to take the next."
+                        ) from None
+                    raise
+                version = next_version(base_dir)  # Another export took it: take the next.
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        if staging_dir.exists():
+            shutil.rmtree(staging_dir, ignore_errors=True)
     server_config.write_server_files(
         base_dir,
         model_name,
         batching or server_config.BatchingParameters(),
         signatures=signatures_doc(task, graph_free=module.graph_free),
+        limits=limits,
     )
     return ExportResult(
         version_dir=version_dir,
@@ -341,6 +363,8 @@ def export_run(
     from tfgraphtune.training.run_folder import load_run
 
     run = load_run(run_dir)
+    if run.task.exports_itself:  # A retrieval model takes ids, not graphs.
+        return run.task.export_run(run, out, version=version, model_name=model_name)
     return export_model(
         run.model,
         out,

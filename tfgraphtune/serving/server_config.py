@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from tfgraphtune.training.staging import write_file_atomic  # Read while servers run.
+
 MODEL_CONFIG_FILE = "models.config"
 BATCHING_FILE = "batching_parameters.txt"
 README_FILE = "README.md"
@@ -71,10 +73,42 @@ def serve_commands(model_name: str, base_dir: str | Path) -> dict[str, str]:
     }
 
 
+def limits_doc(limits) -> str:
+    """What a request may hold and cost (a `ServingLimits`), as the README states it."""
+    return (
+        "Limits (checked in the graph before any work sized by the request; a request past "
+        "them gets INVALID_ARGUMENT and the model keeps serving):\n\n"
+        f"- at most {limits.max_nodes} nodes and {limits.max_edges} edges (and scored pairs) "
+        "per graph;\n"
+        f"- at most {limits.max_request_nodes} node rows per request: graphs in the request "
+        "(or server-side batch) x nodes of its largest graph;\n"
+        f"- at most {limits.max_request_edges} edges (and scored pairs) per request;\n"
+        "- the node and edge counts a request states (`#size`, `num_nodes`, `num_edges`) "
+        "must equal the feature rows and indices it sends, so claimed sizes cost nothing.\n\n"
+        "So one request costs at most about max_request_nodes x (feature width + hidden "
+        "units) + max_request_edges x hidden units values of work and memory per layer, "
+        "plus its own bytes. Lower the limits with `tfgraphtune export --max-nodes "
+        "--max-edges` (or the config's `export` section) to bound it further.\n"
+    )
+
+
 def write_server_files(
-    base_dir: str | Path, model_name: str, batching: BatchingParameters, *, signatures: str
+    base_dir: str | Path,
+    model_name: str,
+    batching: BatchingParameters,
+    *,
+    signatures: str,
+    limits=None,
 ) -> dict[str, Path]:
-    """Writes the model config (host and container paths), batching file and README."""
+    """Writes the model config (host and container paths), batching file and README.
+
+    Args:
+      base_dir: The export's base folder.
+      model_name: The model's name in ``models.config``.
+      batching: Server-side batching parameters.
+      signatures: The signatures' description (Markdown).
+      limits: The export's `ServingLimits`, stated in the README (None: not stated).
+    """
     base_dir = Path(base_dir).resolve()
     files = {
         "model_config": base_dir / MODEL_CONFIG_FILE,
@@ -82,13 +116,14 @@ def write_server_files(
         "batching": base_dir / BATCHING_FILE,
         "readme": base_dir / README_FILE,
     }
-    files["model_config"].write_text(model_config_text(model_name, str(base_dir)))
-    files["model_config_container"].write_text(
-        model_config_text(model_name, f"/models/{model_name}")
+    write_file_atomic(files["model_config"], model_config_text(model_name, str(base_dir)))
+    write_file_atomic(
+        files["model_config_container"], model_config_text(model_name, f"/models/{model_name}")
     )
-    files["batching"].write_text(batching.to_text())
+    write_file_atomic(files["batching"], batching.to_text())
     commands = serve_commands(model_name, base_dir)
-    files["readme"].write_text(
+    write_file_atomic(
+        files["readme"],
         f"# {model_name}: a tfgraphtune export for TF Serving\n\n"
         "Numbered folders are SavedModel versions; TF Serving serves the newest one.\n\n"
         "Serve it (gRPC on 8500, REST on 8501, server-side batching on):\n\n"
@@ -96,8 +131,9 @@ def write_server_files(
         "or in a container:\n\n"
         f"```\n{commands['container']}\n```\n\n"
         f"Signatures:\n\n{signatures}\n\n"
-        "Call it from Python with `tfgraphtune.serving.client` (REST or gRPC), or check it "
+        + (limits_doc(limits) + "\n" if limits is not None else "")
+        + "Call it from Python with `tfgraphtune.serving.client` (REST or gRPC), or check it "
         "without a server:\n\n"
-        f"```\nsaved_model_cli show --all --dir {base_dir}/<version>\n```\n"
+        f"```\nsaved_model_cli show --all --dir {base_dir}/<version>\n```\n",
     )
     return files

@@ -44,6 +44,15 @@ def _data_files(data: Mapping[str, Any]) -> list[str]:
         paths += list(tables["nodes"].values()) + list(tables["edges"].values())
     elif data["dataset"] == "tfrecord":
         paths += [data["tfrecord"]["path"], data["tfrecord"]["schema"]]
+    elif data["dataset"] == "interactions":  # recommendation
+        section = data["interactions"]
+        folder = section["movielens_dir"]
+        paths += [section["path"], section["train_path"], section["test_path"]]
+        paths += (
+            [os.path.join(folder, name) for name in ("u.data", "u.item", "u.user")]
+            if folder
+            else []
+        )
     return [p for p in paths if p]
 
 
@@ -91,9 +100,9 @@ def _read_stages(out: Path) -> dict[str, Any]:
 
 
 def _write_stages(out: Path, stages: Mapping[str, Any]) -> None:
-    temporary = out / f".{STAGES_FILE}.tmp-{os.getpid()}"
-    temporary.write_text(json.dumps(stages, indent=2, default=str))
-    os.replace(temporary, out / STAGES_FILE)
+    from tfgraphtune.training.staging import write_file_atomic
+
+    write_file_atomic(out / STAGES_FILE, json.dumps(stages, indent=2, default=str))
 
 
 def run_pipeline(
@@ -194,9 +203,9 @@ def _run_stage(stage: str, config, finetune_config, out: Path) -> dict[str, Any]
         from tfgraphtune.training.train import evaluate_run
 
         metrics = evaluate_run(out / MODEL_DIR)
-        temporary = out / f".{EVALUATION_FILE}.tmp-{os.getpid()}"
-        temporary.write_text(json.dumps(metrics, indent=2))
-        os.replace(temporary, out / EVALUATION_FILE)
+        from tfgraphtune.training.staging import write_file_atomic
+
+        write_file_atomic(out / EVALUATION_FILE, json.dumps(metrics, indent=2))
         return {"metrics": metrics}
     from tfgraphtune.serving.exporter import export_run
     from tfgraphtune.serving.guards import ServingLimits
@@ -206,7 +215,12 @@ def _run_stage(stage: str, config, finetune_config, out: Path) -> dict[str, Any]
         out / MODEL_DIR,
         out / EXPORT_DIR,
         quantize=export["quantize"],
-        limits=ServingLimits(max_nodes=export["max_nodes"], max_edges=export["max_edges"]),
+        limits=ServingLimits(
+            max_nodes=export["max_nodes"],
+            max_edges=export["max_edges"],
+            max_request_nodes=export.get("max_request_nodes"),
+            max_request_edges=export.get("max_request_edges"),
+        ),
         model_name=export["model_name"],
     )
     return {"version_dir": str(result.version_dir), "version": result.version}

@@ -37,10 +37,11 @@ from tfgraphtune.finetune import distillation
 from tfgraphtune.finetune.strategies import FineTuneStrategy, trainable_fraction
 from tfgraphtune.serving.serving_input import ServingInput
 from tfgraphtune.tasks import Task, TaskData, get_task
-from tfgraphtune.training import backbones, run_folder
+from tfgraphtune.training import backbones, backup, run_folder
 from tfgraphtune.training.callbacks import StepTimer, standard_callbacks
 from tfgraphtune.training.config import ConfigError, check_config
 from tfgraphtune.training.optimizers import make_optimizer
+from tfgraphtune.training.validation import PersistentValidation
 
 
 @dataclasses.dataclass
@@ -126,8 +127,16 @@ def build_model(
         from tfgraphtune.models.checkpoint import check_schema_compatible
 
         run = run_folder.load_run(source.path)
+        if not task.uses_backbone:  # The task rebuilds its model from the resumed one.
+            model = task.build_model(run.model, data, config)
+            model(inputs)
+            return model
         check_schema_compatible(run.model.backbone.get_config(), _schema_of(run.path), data.schema)
         model = run.model
+        model(inputs)
+        return model
+    if not task.uses_backbone:  # A recommender builds its own model (see Task.uses_backbone).
+        model = task.build_model(None, data, config)
         model(inputs)
         return model
     backbone = backbones.make_backbone(source, dict(config), data)
@@ -198,8 +207,10 @@ def make_trainable(
     Call it inside a ``tf.distribute`` strategy scope to place the variables there.
     """
     strategy = FineTuneStrategy.from_config(config)
-    model = build_model(config, task, data, source, strategy)
-    callbacks = list(strategy.apply(model) or [])
+    # Dropout draws from generators whose state a crash-safe backup saves.
+    with backup.stateful_random_layers():
+        model = build_model(config, task, data, source, strategy)
+    callbacks = list(strategy.apply(model) or []) if task.uses_backbone else []
     fraction = trainable_fraction(model)
     fit = task.fit_inputs(data, config)
     compile_model(model, config, task, strategy, fit.epoch_steps)
@@ -225,26 +236,40 @@ def fit_trainable(
     initial_epoch: int = 0,
     callbacks: Sequence[tf.keras.callbacks.Callback] = (),
     log_dir: str | None = None,
+    backup_dir: Path | None = None,
 ) -> dict[str, list]:
-    """``model.fit`` with the config's callbacks; returns the history dict."""
+    """``model.fit`` with the config's callbacks; returns the history dict.
+
+    With `backup_dir`, training is backed up there (``train.backup_interval``) and
+    continues from a backup found there (see `tfgraphtune.training.backup`); the history
+    returned then covers the epochs before the resume too.
+    """
     # The model's strategy: the run's, or a tuning trial's (KerasTuner builds it in scope).
     strategy = trainable.model.distribute_strategy
-    history = trainable.model.fit(
-        to_keras_input(trainable.fit.train, strategy),
-        steps_per_epoch=trainable.fit.steps_per_epoch,
+    fit = trainable.fit
+    validation = to_keras_input(fit.validation, strategy)
+    reuse = fit.reuse_validation_iterator and not isinstance(
+        validation, tf.keras.utils.experimental.DatasetCreator
+    )
+    return backup.fit_resumable(
+        trainable.model,
+        fit.train,
+        config=config,
+        steps_per_epoch=fit.steps_per_epoch,
         epochs=int(epochs if epochs is not None else config["train"]["epochs"]),
-        initial_epoch=int(initial_epoch),
-        validation_data=to_keras_input(trainable.fit.validation, strategy),
-        validation_steps=trainable.fit.validation_steps,
+        initial_epoch=initial_epoch,
         callbacks=[
+            *([PersistentValidation(validation, steps=fit.validation_steps)] if reuse else []),
             *trainable.task_callbacks,
             *training_callbacks(config, log_dir=log_dir),
             *trainable.callbacks,
             *callbacks,
         ],
+        backup_dir=backup_dir,
+        validation_data=None if reuse else validation,
+        validation_steps=None if reuse else fit.validation_steps,
         verbose=int(config["train"]["verbose"]),
     )
-    return history.history
 
 
 def write_run_folder(
@@ -304,21 +329,33 @@ def train(
     if serve_if_parameter_server_role(config):
         return None  # A parameter-server cluster's ps/worker: served until stopped.
     strategy = strategy_from_config(config)
-    # In a multi-worker run every worker trains; only the chief writes the run folder.
-    write = write and is_chief()
-    writer = run_folder.RunFolderWriter(config["out"], overwrite=overwrite) if write else None
+    # In a multi-worker run every worker trains (and backs up); only the chief writes.
+    chief = is_chief()
+    writer = (
+        run_folder.RunFolderWriter(config["out"], overwrite=overwrite) if write and chief else None
+    )
+    backup_dir = None
     try:
+        if write and backup.enabled(config):
+            backup_dir = backup.backup_dir_for(config["out"])
+            what = f"run folder {str(config['out'])!r}"
+            if backup.prepare_backup(
+                backup_dir, config, overwrite=overwrite, writer=chief, what=what
+            ):
+                backup.announce_resume(what, backup_dir)
+            if writer is not None:
+                writer.on_commit.append(lambda: backup.remove_backup(backup_dir))
         if data is None:
             tf.keras.utils.set_random_seed(int(config["train"]["seed"]))
             data = prepare_data(config, task, source, dataset=dataset)
-        return _train(config, task, source, data, callbacks, writer, strategy)
+        return _train(config, task, source, data, callbacks, writer, strategy, backup_dir)
     except BaseException:
         if writer is not None:
             writer.discard()
         raise
 
 
-def _train(config, task, source, data, callbacks, writer, strategy) -> RunResult:
+def _train(config, task, source, data, callbacks, writer, strategy, backup_dir) -> RunResult:
     # Distilling: the teacher's soft targets join the training signal (same task otherwise).
     fit_task = distillation.wrap(task, config, data)
     if fit_task is not task and strategy.num_replicas_in_sync > 1:
@@ -335,7 +372,9 @@ def _train(config, task, source, data, callbacks, writer, strategy) -> RunResult
         str(writer.path / "logs") if writer is not None and config["train"]["tensorboard"] else None
     )
     start = time.perf_counter()
-    history = fit_trainable(trainable, config, callbacks=[timer, *callbacks], log_dir=log_dir)
+    history = fit_trainable(
+        trainable, config, callbacks=[timer, *callbacks], log_dir=log_dir, backup_dir=backup_dir
+    )
     train_time = time.perf_counter() - start
     model = trainable.model
     metrics: dict[str, Any] = task.evaluate(model, data)
@@ -386,6 +425,7 @@ def evaluate_run(
     if data_dir is not None:
         config["data"] = {**config["data"], "data_dir": data_dir}
     task = run.task
-    source = backbones.BackboneSource(backbones.SCRATCH, None, run.model.backbone.get_config())
+    backbone = run.model.backbone.get_config() if task.uses_backbone else {}
+    source = backbones.BackboneSource(backbones.SCRATCH, None, backbone)
     data = prepare_data(config, task, source, preprocessing=run.preprocessing)
     return task.evaluate(run.model, data)

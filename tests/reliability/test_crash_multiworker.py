@@ -1,0 +1,88 @@
+"""A MultiWorkerMirroredStrategy run (two worker processes on 127.0.0.1, the same
+``finetune`` command in each with its TF_CONFIG) killed with SIGKILL and restarted
+continues from its BackupAndRestore backup and ends with the uninterrupted two-worker
+run's results."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from tests.reliability.crash_helpers import (
+    KILLED,
+    REPO_ROOT,
+    assert_same_results,
+    env,
+    leftovers,
+    node_config,
+    results,
+)
+
+pytestmark = pytest.mark.xdist_group("crash")
+
+
+def _ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def _cluster(config, out, kill_at=None) -> list[tuple[int, str]]:
+    """Runs both workers to their end; ``[(exit code, stderr)]`` of worker 0 and 1."""
+    ports = _ports(2)
+    processes = []
+    for index in range(2):
+        tf_config = {
+            "cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
+            "task": {"type": "worker", "index": index},
+        }
+        extra = {"TF_CONFIG": json.dumps(tf_config)}
+        if kill_at:
+            extra["TFGRAPHTUNE_TEST_KILL_AT"] = kill_at
+        argv = [sys.executable, "-m", "tfgraphtune.cli.main", "finetune", "--config",
+                str(config), "--out", str(out), "--set",
+                "train.distribution=multi_worker"]  # fmt: skip
+        processes.append(
+            subprocess.Popen(
+                argv,
+                cwd=REPO_ROOT,
+                env=env(**extra),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+        )
+    try:
+        return [(p.wait(timeout=300), p.stderr.read()) for p in processes]
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.kill()
+
+
+def test_killed_multi_worker_run_continues_from_its_backup(tmp_path):
+    config = node_config(tmp_path)
+    whole = tmp_path / "whole"
+    finished = _cluster(config, whole)
+    assert [code for code, _ in finished] == [0, 0], finished
+
+    out = tmp_path / "run"
+    killed = _cluster(config, out, kill_at="epoch:5")  # Both workers die in epoch 5.
+    assert [code for code, _ in killed] == [KILLED, KILLED], killed
+    assert not out.exists()
+    assert (tmp_path / ".run.backup" / "state-4.json").exists()
+
+    restarted = _cluster(config, out)
+    assert [code for code, _ in restarted] == [0, 0], restarted
+    for _, stderr in restarted:  # Both workers restored the chief's backup.
+        assert "continuing an unfinished run at epoch 6" in stderr
+    assert_same_results(results(out), results(whole))
+    assert leftovers(out) == []
