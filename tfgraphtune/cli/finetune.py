@@ -29,6 +29,16 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="replace an existing run folder at --out"
     )
+    parser.add_argument(
+        "--teacher",
+        help="overrides finetune.distill.teacher (a trained node classification run folder "
+        "to distill from)",
+    )
+    parser.add_argument(
+        "--student",
+        choices=("gnn", "mlp"),
+        help="overrides finetune.distill.student (mlp: a graph-free MLP on node features)",
+    )
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.set_defaults(handler=run)
 
@@ -37,7 +47,14 @@ def run(args: argparse.Namespace) -> int:
     from tfgraphtune.training.config import load_config
     from tfgraphtune.training.train import train
 
-    config = load_config(args.config, config_overrides(args))
+    distill = [
+        f"finetune.distill.{key}={value}"
+        for key, value in (("teacher", args.teacher), ("student", args.student))
+        if value is not None
+    ]
+    # The shortcuts come before --set, which wins (as for every other shortcut flag).
+    overrides = config_overrides(args)
+    config = load_config(args.config, distill + overrides)
     result = train(config, overwrite=args.overwrite)
     if args.json:  # stdout holds only the JSON; the rest goes to stderr.
         print(json.dumps(result.metrics, indent=2, default=str))

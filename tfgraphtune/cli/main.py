@@ -26,6 +26,7 @@ _SUBCOMMANDS = (
     "sample",
     "recommend",
     "report",
+    "explain",
 )
 
 EXIT_OK = 0

@@ -192,6 +192,16 @@ class AttentionConv(GraphConv):
             weights = tf.nn.dropout(weights, self.attention_dropout)
         return weights
 
+    def mask_messages(self, weights, graph: tfgnn.GraphTensor):
+        """``[E + N, heads]`` attention weights times the edge set's `EDGE_MASK` (self
+        loops unmasked); unchanged when the graph carries no mask."""
+        _, edge_set, node_set = self.edges(graph)
+        mask = propagation.edge_mask(edge_set)
+        if mask is None:
+            return weights
+        loops = tf.ones(tf.reshape(node_set.total_size, [1]), tf.float32)
+        return weights * tf.cast(tf.concat([mask, loops], axis=0), weights.dtype)[:, None]
+
     def finish(self, outputs):
         """``[T, heads, units]`` -> concatenated or averaged heads, bias, activation."""
         if self.concat_heads:

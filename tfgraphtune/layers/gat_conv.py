@@ -65,6 +65,7 @@ class GATConv(AttentionConv):
         weights = self._attention(
             source_scores, target_scores, source, target, num_nodes, training=training
         )
+        weights = self.mask_messages(weights, graph)
         outputs = tf.math.unsorted_segment_sum(
             tf.gather(values, source) * weights[:, :, None], target, num_nodes
         )

@@ -58,6 +58,7 @@ class GATv2Conv(AttentionConv):
         )
         logits = tf.einsum("ehc,hc->eh", scores, self.attention)
         weights = self.softmax_per_target(logits, target, num_nodes, training)
+        weights = self.mask_messages(weights, graph)
         outputs = tf.math.unsorted_segment_sum(
             source_values * weights[:, :, None], target, num_nodes
         )

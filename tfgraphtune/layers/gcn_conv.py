@@ -120,6 +120,7 @@ class GCNConv(GraphConv):
                 edge_weight_feature=self.edge_weight_feature,
             )
             self_weights = self_weights[:, None]
+        weights = propagation.masked(weights, edge_set)
         outputs = propagation.aggregate(
             projected,
             source=adjacency.source,

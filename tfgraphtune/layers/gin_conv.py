@@ -55,7 +55,7 @@ class GINConv(GraphConv):
             projected,
             source=adjacency.source,
             target=adjacency.target,
-            weights=None,
+            weights=propagation.masked(None, edge_set),
             num_targets=node_set.total_size,
             order=edge_set.features.get(propagation.CSR_ORDER),
         )

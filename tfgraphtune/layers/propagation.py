@@ -21,6 +21,28 @@ GCN_EDGE_WEIGHT = "_gcn_edge_norm"
 GCN_SELF_WEIGHT = "_gcn_self_norm"
 # Permutation of the edges into (target, source) order, so aggregation skips its sort.
 CSR_ORDER = "_csr_order"
+# Optional ``[E]`` edge feature scaling every message along its edge (default: absent, i.e.
+# all ones). Explanations (integrated gradients over edges, GNNExplainer's soft mask) set
+# it; every convolution applies it after its own normalization or attention, as PyG's
+# explain mode does, so a mask of 0 removes the edge's message and 1 leaves the model as is.
+EDGE_MASK = "_edge_mask"
+
+
+def edge_mask(edge_set) -> tf.Tensor | None:
+    """The edge set's `EDGE_MASK` feature as float32, or None when it has none."""
+    if EDGE_MASK not in edge_set.features:
+        return None
+    return tf.cast(edge_set[EDGE_MASK], tf.float32)
+
+
+def masked(weights: tf.Tensor | None, edge_set) -> tf.Tensor | None:
+    """``[E]`` message weights times the edge set's `EDGE_MASK` (unchanged without one)."""
+    mask = edge_mask(edge_set)
+    if mask is None:
+        return weights
+    if weights is None:
+        return mask
+    return tf.cast(weights, tf.float32) * mask
 
 
 def single_edge_set(graph: tfgnn.GraphTensor, edge_set_name: str | None) -> str:

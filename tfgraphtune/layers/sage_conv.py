@@ -53,7 +53,7 @@ class SAGEConv(GraphConv):
             project(node_states, self.neighbor_kernel),
             source=adjacency.source,
             target=adjacency.target,
-            weights=tf.gather(inverse, adjacency.target),
+            weights=propagation.masked(tf.gather(inverse, adjacency.target), edge_set),
             num_targets=num_nodes,
             order=edge_set.features.get(propagation.CSR_ORDER),
         )

@@ -23,6 +23,10 @@ Signatures (each request row is one graph):
   padding). One graph is ``B = 1``. The explicit counts make the signature safe under TF
   Serving's server-side batching with ``pad_variable_length_inputs``.
 
+``predict_features`` (graph-free models only: a distilled MLP student)
+  ``node_features`` ``[B, F]``: one node per row, no edges; outputs one row per node
+  (``[B, ...]``). The model reads each node's own features alone.
+
 ``score_pairs`` and ``score_pairs_dense`` (tasks that score node pairs: link prediction)
   The inputs above plus ``pairs`` ``[B, P, 2]`` int64 node indices local to each graph and
   ``num_pairs`` ``[B]``; outputs ``logits`` and ``probabilities`` ``[B, P]``.
@@ -48,6 +52,7 @@ SERVING_DEFAULT = "serving_default"
 DENSE_SIGNATURE = "predict_dense"
 PAIRS_SIGNATURE = "score_pairs"
 PAIRS_DENSE_SIGNATURE = "score_pairs_dense"
+FEATURES_SIGNATURE = "predict_features"
 EXAMPLES_INPUT = "examples"
 DENSE_INPUTS = ("node_features", "source", "target", "num_nodes", "num_edges")
 PAIR_INPUTS = ("pairs", "num_pairs")
@@ -65,9 +70,17 @@ def _exclusive_cumsum(counts: tf.Tensor) -> tf.Tensor:
     return tf.cumsum(counts, exclusive=True)
 
 
-def serving_signatures(task) -> dict[str, list[str]]:
-    """Signature name -> input names of a task's export."""
+def is_graph_free(model) -> bool:
+    """Whether a task model reads node features only (an `MLPBackbone` student)."""
+    return bool(getattr(getattr(model, "backbone", None), "graph_free", False))
+
+
+def serving_signatures(task, *, graph_free: bool = False) -> dict[str, list[str]]:
+    """Signature name -> input names of a task's export (`graph_free`: the model needs
+    no graph, and a node task's export also answers single nodes' features)."""
     signatures = {SERVING_DEFAULT: [EXAMPLES_INPUT], DENSE_SIGNATURE: list(DENSE_INPUTS)}
+    if graph_free and task.rows == "nodes":
+        signatures[FEATURES_SIGNATURE] = ["node_features"]
     if task.scores_pairs:
         signatures[PAIRS_SIGNATURE] = [EXAMPLES_INPUT, *PAIR_INPUTS]
         signatures[PAIRS_DENSE_SIGNATURE] = [*DENSE_INPUTS, *PAIR_INPUTS]
@@ -380,6 +393,35 @@ class GraphServingModule(tf.Module):
 
             functions[PAIRS_SIGNATURE] = score_examples
             functions[PAIRS_DENSE_SIGNATURE] = score_dense
+
+        self.graph_free = is_graph_free(model) and task.rows == "nodes"
+        if self.graph_free:
+            features_spec = tf.TensorSpec([None, num_features], feature_dtype, "node_features")
+
+            @tf.function(input_signature=[features_spec], autograph=False)
+            def serve_features(node_features):
+                # One row per node; the width is fixed by the signature.
+                rows = tf.shape(node_features, out_type=tf.int64)[0]
+                # A plain Assert op: assert_less_equal would add a conditional (a function
+                # call costing more than the MLP itself for one node).
+                size_check = tf.debugging.Assert(
+                    rows <= limits.max_nodes,
+                    [f"too many nodes: more than the exported maximum of {limits.max_nodes} "
+                     "per request; split the request"],
+                )  # fmt: skip
+                with tf.control_dependencies([size_check]):
+                    features = guards.check_finite(
+                        tf.cast(node_features, tf.float32), node_set=ns, feature=feat
+                    )
+                features = preprocessing.normalize(features)
+                with weights.substituted(model):
+                    embeddings = model.backbone.call_features(
+                        features, training=False, sparse_rows=True
+                    )
+                    logits = model.head(embeddings, training=False)
+                    return dict(task.outputs_from(logits, embeddings))
+
+            functions[FEATURES_SIGNATURE] = serve_features
 
         # Held outside the module's tracked attributes: saved once, as the signatures
         # (a tracked tf.function attribute would be traced and stored a second time).

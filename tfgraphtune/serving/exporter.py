@@ -132,11 +132,12 @@ def dense_inputs(graphs) -> dict[str, np.ndarray]:
     }
 
 
-def signatures_doc(task) -> str:
+def signatures_doc(task, *, graph_free: bool = False) -> str:
     """The signatures and a task's outputs, as the export's README lists them.
 
     Args:
       task: A `tfgraphtune.tasks.Task`.
+      graph_free: Whether the export has the features-only signature (an MLP student).
 
     Returns:
       Markdown list items.
@@ -147,6 +148,11 @@ def signatures_doc(task) -> str:
         "- `predict_dense`: inputs `node_features` [B,N,F], `source`/`target` [B,E] "
         "int64, `num_nodes`/`num_edges` [B] int64.",
     ]
+    if graph_free:
+        lines.append(
+            "- `predict_features`: input `node_features` [B,F], one node per row and no "
+            "edges (a graph-free model: the node's own features decide)."
+        )
     if task.scores_pairs:
         lines.append(
             "- `score_pairs` / `score_pairs_dense`: the inputs above plus `pairs` [B,P,2] "
@@ -268,7 +274,7 @@ def export_model(
                     *_pair_warmup(task, model_name, example, warmup_graph),
                 ],
             )
-        signatures = export_module.serving_signatures(task)
+        signatures = export_module.serving_signatures(task, graph_free=module.graph_free)
         info = {
             "task": task.name,
             "model_name": model_name,
@@ -310,7 +316,7 @@ def export_model(
         base_dir,
         model_name,
         batching or server_config.BatchingParameters(),
-        signatures=signatures_doc(task),
+        signatures=signatures_doc(task, graph_free=module.graph_free),
         limits=limits,
     )
     bar.update(3)

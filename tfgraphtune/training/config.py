@@ -147,6 +147,9 @@ DEFAULTS: dict[str, Any] = {
         "adapter_units": 32,
         "l2sp_alpha": 0.01,
         "resume": None,  # a fine-tuned run folder to continue from (continual fine-tuning)
+        # Knowledge distillation from a trained node classification run (teacher: null = off):
+        # alpha * T^2 * KL(teacher_T || student_T) on every node + (1 - alpha) * CE on labels.
+        "distill": {"teacher": None, "temperature": 1.0, "alpha": 0.5, "student": "gnn"},
     },
     "out": "runs/latest",
     # `tfgraphtune export` and the export stage of `tfgraphtune run`.

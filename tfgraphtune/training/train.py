@@ -33,6 +33,7 @@ from tfgraphtune.distribute.strategy import (
     serve_if_parameter_server_role,
     strategy_from_config,
 )
+from tfgraphtune.finetune import distillation
 from tfgraphtune.finetune.strategies import FineTuneStrategy, trainable_fraction
 from tfgraphtune.serving.serving_input import ServingInput
 from tfgraphtune.tasks import Task, TaskData, get_task
@@ -81,6 +82,7 @@ def check_run_config(config: Mapping[str, Any]) -> tuple[Task, backbones.Backbon
     problems = task.check_config(config)
     source = backbones.backbone_source(config)
     problems += FineTuneStrategy.from_config(config).check(source.config)
+    problems += distillation.check(config, task)
     if source.kind == backbones.RESUME:
         resumed = run_folder.read_run_config(source.path)["task"]
         if resumed != task.name:
@@ -118,6 +120,10 @@ def build_model(
 ) -> tf.keras.Model:
     """The task's model with its weights: scratch, pre-trained + strategy, or resumed."""
     inputs = task.build_inputs(data)
+    if distillation.student_kind(config) == "mlp":
+        model = distillation.build_mlp_student(config, task, data)
+        model(inputs)
+        return model
     if source.kind == backbones.RESUME:
         from tfgraphtune.models.checkpoint import check_schema_compatible
 
@@ -370,10 +376,17 @@ def train(
 
 
 def _train(config, task, source, data, callbacks, writer, strategy, backup_dir) -> RunResult:
+    # Distilling: the teacher's soft targets join the training signal (same task otherwise).
+    fit_task = distillation.wrap(task, config, data)
+    if fit_task is not task and strategy.num_replicas_in_sync > 1:
+        raise ConfigError(
+            "config key 'finetune.distill.teacher' is set: distillation trains on one "
+            "replica; set train.distribution to none or one_device"
+        )
     tf.keras.utils.set_random_seed(int(config["train"]["seed"]))
     # Variables are created, and the model compiled, inside the strategy's scope.
     with precision_policy(config), strategy.scope():
-        trainable = make_trainable(config, task, source, data)
+        trainable = make_trainable(config, fit_task, source, data)
     timer = StepTimer()
     log_dir = (
         str(writer.path / "logs") if writer is not None and config["train"]["tensorboard"] else None
@@ -396,6 +409,8 @@ def _train(config, task, source, data, callbacks, writer, strategy, backup_dir) 
         preprocessing=data.preprocessing.describe(),
         notes=[*source.notes, *data.notes],
     )
+    if fit_task is not task:
+        metrics["distillation"] = dict(fit_task.distill)
     run_dir = None
     if writer is not None:
         run_dir = write_run_folder(writer, config, task, data, model, metrics, history)
