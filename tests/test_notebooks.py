@@ -47,11 +47,17 @@ def _tables(text: str, outputs: list) -> None:
     assert "communities of the new customers: [0 1 1]" in text
 
 
+def _explain(text: str, outputs: list) -> None:
+    assert _float_after(text, "test accuracy") >= 0.7
+    assert "sum of attributions" in text and "top-5 edges in common:" in text
+    assert sum("image/png" in out.get("data", {}) for out in outputs) >= 2  # two pictures
+
+
 EXPECTED = {
     "quickstart": _quickstart,
     "pretrain_finetune_strategies": _strategies,
     "tables_to_served_model": _tables,
-    # "explain_a_prediction": ...,  # (explain-distill's notebook goes here)
+    "explain_a_prediction": _explain,
 }
 
 
