@@ -63,3 +63,14 @@ def run_script(command: list[str], **options) -> str:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     done = subprocess.run(command, check=True, capture_output=True, text=True, env=env, **options)
     return done.stdout
+
+
+def sampling_overrides(fanouts: str | None, batch_size: int | None) -> list[str]:
+    """Config overrides of ``--fanouts 10,10 --batch-size 64`` (none: full batch)."""
+    if not fanouts:
+        return []
+    hops = [int(k) for k in fanouts.split(",")]
+    overrides = [f"data.sampling.fanouts={hops}"]
+    if batch_size:
+        overrides.append(f"data.sampling.batch_size={batch_size}")
+    return overrides

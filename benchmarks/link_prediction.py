@@ -54,6 +54,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--select", choices=["best_val", "last"], default="best_val")
     parser.add_argument("--threads", type=int, default=2, help="TF intra/inter-op threads")
     parser.add_argument("--json", help="write the results to this JSON file")
+    parser.add_argument(
+        "--fanouts",
+        default=None,
+        help="neighbours sampled per hop, e.g. 10,10: train on sampled subgraphs "
+        "(data.sampling.fanouts) instead of full batch",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="seeds per sampled batch (with --fanouts)"
+    )
     return parser.parse_args(argv)
 
 
@@ -81,6 +90,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"train.negatives_per_positive={args.negatives}",
             f"train.early_stopping={stopping}",
             "train.tensorboard=false",
+            *_common.sampling_overrides(args.fanouts, args.batch_size),
         ],
     )
     runs = []
@@ -112,6 +122,7 @@ def main(argv: list[str] | None = None) -> dict:
         "dataset": args.dataset,
         "model": "GAE: GCN(32)-ReLU-GCN(16) linear, inner-product decoder",
         "protocol": f"85/5/10 edge split, negatives={args.negatives}, select={args.select}",
+        "sampling": {"fanouts": args.fanouts, "batch_size": args.batch_size},
         "code_path": "tfgraphtune.training.train.train (the CLI's finetune path)",
         "epochs": args.epochs,
         "lr": args.lr,

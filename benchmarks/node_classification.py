@@ -34,6 +34,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--inference-reps", type=int, default=50)
     parser.add_argument("--json", default=None)
+    parser.add_argument(
+        "--fanouts",
+        default=None,
+        help="neighbours sampled per hop, e.g. 10,10: train on sampled subgraphs "
+        "(data.sampling.fanouts) instead of full batch",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="seeds per sampled batch (with --fanouts)"
+    )
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -50,6 +59,7 @@ def main() -> None:
             f"data.data_dir={args.data_dir}",
             f"train.epochs={args.epochs}",
             "train.tensorboard=false",
+            *_common.sampling_overrides(args.fanouts, args.batch_size),
             "train.early_stopping="
             + (
                 "null" if not args.patience else f"{{monitor: val_loss, patience: {args.patience}}}"
@@ -86,6 +96,7 @@ def main() -> None:
     results = {
         "benchmark": "node_classification",
         "dataset": args.dataset,
+        "sampling": {"fanouts": args.fanouts, "batch_size": args.batch_size},
         "seeds": args.seeds,
         "test_accuracy_mean": float(np.mean(accuracies)),
         "test_accuracy_std": float(np.std(accuracies)),

@@ -72,7 +72,12 @@ def test_layout_and_server_files(cora_export):
     assert f"--model_config_file={base.resolve()}/models.config" in readme
     assert "docker run" in readme and "tensorflow/serving:2.21.0" in readme
     info = json.loads((extra / "tfgraphtune_serving.json").read_text())
-    assert info["limits"] == {"max_nodes": 3000, "max_edges": 12000}
+    assert info["limits"] == {
+        "max_nodes": 3000,
+        "max_edges": 12000,
+        "max_request_nodes": 32 * 3000,  # Request-wide: 32 largest graphs by default.
+        "max_request_edges": 32 * 12000,
+    }
     assert client.read_serving_input(version_dir) == cora_export.serving_input
 
 

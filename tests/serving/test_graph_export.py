@@ -62,7 +62,12 @@ def test_cli_export_writes_a_graph_model(mutag_export):
     info = json.loads((extra / "tfgraphtune_serving.json").read_text())
     assert info["task"] == "graph_classification"
     assert info["num_outputs"] == 2 and info["feature_normalization"] is None
-    assert info["limits"] == {"max_nodes": 40, "max_edges": 100}
+    assert info["limits"] == {
+        "max_nodes": 40,
+        "max_edges": 100,
+        "max_request_nodes": 32 * 40,
+        "max_request_edges": 32 * 100,
+    }
     expected = ServingInput("atom", "feat", "bond", 7, "float32")
     assert client.read_serving_input(version_dir) == expected
     base = version_dir.parent

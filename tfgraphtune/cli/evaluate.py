@@ -34,10 +34,14 @@ def resolve_run_dir(path: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tfgraphtune.cli.paths import check_output_file
+    from tfgraphtune.training.run_folder import read_run_config
     from tfgraphtune.training.staging import write_file_atomic
     from tfgraphtune.training.train import evaluate_run
 
     run_dir = resolve_run_dir(args.run_dir)
+    read_run_config(run_dir)  # Not a run folder: say so before checking where to write.
+    check_output_file(run_dir / "evaluation.json", what="the evaluation")
     metrics = evaluate_run(run_dir, data_dir=args.data_dir)
     # Replaces whatever is there (a planted symlink too); never writes through it.
     write_file_atomic(run_dir / "evaluation.json", json.dumps(metrics, indent=2))

@@ -36,22 +36,50 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--max-edges", type=int, help="most edges per graph (default: the run's export.max_edges)"
     )
+    parser.add_argument(
+        "--max-request-nodes",
+        type=int,
+        help="most node rows per request: graphs x nodes of the largest (default: the run's "
+        "export.max_request_nodes, else 32 x --max-nodes)",
+    )
+    parser.add_argument(
+        "--max-request-edges",
+        type=int,
+        help="most edges and scored pairs per request (default: the run's "
+        "export.max_request_edges, else 32 x --max-edges)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tfgraphtune.cli.evaluate import resolve_run_dir
+    from tfgraphtune.cli.paths import check_output_folder
     from tfgraphtune.serving.compression import saved_model_size
-    from tfgraphtune.serving.exporter import export_run
+    from tfgraphtune.serving.exporter import export_run, next_version
     from tfgraphtune.serving.guards import ServingLimits
     from tfgraphtune.training.run_folder import read_run_config
 
+    # The output first: a mistake there is found before the model is loaded and traced.
+    check_output_folder(args.out, what="export folder")
+    try:
+        next_version(args.out, args.version)
+    except (ValueError, FileExistsError) as err:
+        raise UserError(f"--version: {err}") from None
     run_dir = resolve_run_dir(args.run_dir)
     defaults = read_run_config(run_dir).get("export") or {}
     try:
         limits = ServingLimits(
-            max_nodes=args.max_nodes or defaults.get("max_nodes", 100_000),
-            max_edges=args.max_edges or defaults.get("max_edges", 1_000_000),
+            **{
+                key: getattr(args, key)
+                if getattr(args, key) is not None
+                else defaults.get(key, default)
+                for key, default in (
+                    ("max_nodes", 100_000),
+                    ("max_edges", 1_000_000),
+                    ("max_request_nodes", None),
+                    ("max_request_edges", None),
+                )
+            }
         )
     except ValueError as err:
         raise UserError(str(err)) from None

@@ -22,7 +22,7 @@ def register(subparsers) -> None:
     add_config_arguments(
         parser,
         ["--dataset", "--task", "--epochs", "--seed", "--out", "--backbone", "--strategy",
-         "--resume"],
+         "--resume", "--distribution"],
         example="model.hidden_units=32",
     )  # fmt: skip
     parser.add_argument(

@@ -1,8 +1,9 @@
 """Entry point of the ``tfgraphtune`` command.
 
 Each subcommand lives in its own module exposing ``register(subparsers)``; the handler it
-sets returns the process exit code. User mistakes (`UserError`, `ValidationError`) end
-with exit code 2 and one message on stderr, never a traceback.
+sets returns the process exit code. User mistakes (`UserError`, `ValidationError`,
+`ConfigError`, OS errors on a file) end with exit code 2 and one short message on stderr,
+never a traceback; bugs print theirs and ask to be reported (`cli/boundary.py`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import argparse
 import importlib
 import os
 import sys
-
-from tfgraphtune.cli.errors import UserError
 
 # Subcommand modules, in the order `--help` lists them.
 _SUBCOMMANDS = (
@@ -24,6 +23,8 @@ _SUBCOMMANDS = (
     "evaluate",
     "tune",
     "export",
+    "sample",
+    "recommend",
 )
 
 EXIT_OK = 0
@@ -117,6 +118,12 @@ SHORTCUTS = {
     "--tuner": ("tune.tuner", str, ""),
     "--max-trials": ("tune.max_trials", int, ""),
     "--tune-seed": ("tune.seed", int, "the tuner's sampling"),
+    "--distribution": (
+        "train.distribution",
+        str,
+        "auto | none | one_device | mirrored | multi_worker | parameter_server; workers read "
+        "TF_CONFIG",
+    ),
 }
 
 
@@ -193,14 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     _import_tensorflow_quietly()
-    from tfgraphtune.data.errors import ValidationError
-    from tfgraphtune.training.config import ConfigError
+    from tfgraphtune.cli.boundary import run_command
 
-    try:
-        return int(args.handler(args) or EXIT_OK)
-    except (UserError, ValidationError, ConfigError) as err:
-        print(f"tfgraphtune {args.command}: error: {err}", file=sys.stderr)
-        return EXIT_USER_ERROR
+    # User mistakes: exit 2 and a short message; bugs: a traceback and a request to report.
+    return run_command(args)
 
 
 if __name__ == "__main__":

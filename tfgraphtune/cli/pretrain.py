@@ -17,7 +17,7 @@ def register(subparsers) -> None:
     )
     add_config_arguments(
         parser,
-        ["--dataset", "--method", "--pretrain-epochs", "--seed", "--out"],
+        ["--dataset", "--method", "--pretrain-epochs", "--seed", "--out", "--distribution"],
         example="pretrain.mask_rate=0.75",
         renamed={"--pretrain-epochs": "--epochs"},
     )

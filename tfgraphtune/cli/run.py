@@ -17,17 +17,21 @@ def register(subparsers) -> None:
         "the command after a change redoes only what the change affects.",
     )
     add_config_arguments(
-        parser, ["--out", "--epochs", "--seed", "--dataset"], example="finetune.strategy=adapter"
+        parser,
+        ["--out", "--epochs", "--seed", "--dataset", "--distribution"],
+        example="finetune.strategy=adapter",
     )
     parser.add_argument("--force", action="store_true", help="re-run every stage")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tfgraphtune.cli.paths import check_output_folder
     from tfgraphtune.training.config import load_config
     from tfgraphtune.training.pipeline import run_pipeline
 
     config = load_config(args.config, config_overrides(args))
+    check_output_folder(config["out"], what="pipeline folder")
     results = run_pipeline(config, force=args.force, log=lambda line: print(line, flush=True))
     metrics = (results.get("evaluate") or results.get("finetune") or {}).get("metrics")
     if metrics:

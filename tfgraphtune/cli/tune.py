@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 from tfgraphtune.cli.errors import UserError
 from tfgraphtune.cli.main import add_config_arguments, config_overrides
@@ -43,7 +42,15 @@ def register(subparsers) -> None:
     )
     add_config_arguments(
         parser,
-        ["--tuner", "--max-trials", "--out", "--dataset", "--epochs", "--tune-seed"],
+        [
+            "--tuner",
+            "--max-trials",
+            "--out",
+            "--dataset",
+            "--epochs",
+            "--tune-seed",
+            "--distribution",
+        ],
         example="tune.objective.name=val_loss",
         renamed={"--tune-seed": "--seed"},
         required=("--out",),
@@ -56,8 +63,8 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--distribution-strategy",
         choices=STRATEGIES,
-        default="none",
-        help="tf.distribute strategy each trial runs under",
+        default=None,
+        help="kept for older scripts: the same as --distribution",
     )
     parser.add_argument(
         "--retrain-best",
@@ -86,30 +93,33 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def make_strategy(name: str):
-    """The ``tf.distribute`` strategy for ``--distribution-strategy``, or None."""
+def make_strategy(config) -> object | None:
+    """The ``tf.distribute`` strategy each trial runs under (``train.distribution``), or
+    None for TensorFlow's default one."""
     import tensorflow as tf
 
-    if name == "none":
-        return None
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    device = "/gpu:0" if tf.config.list_logical_devices("GPU") else "/cpu:0"
-    return tf.distribute.OneDeviceStrategy(device)
+    from tfgraphtune.distribute.strategy import strategy_from_config
+
+    strategy = strategy_from_config(config)
+    return None if strategy is tf.distribute.get_strategy() else strategy
 
 
 def run(args: argparse.Namespace) -> int:
+    from tfgraphtune.cli.paths import check_output_folder
     from tfgraphtune.training.config import ConfigError, load_config
     from tfgraphtune.training.staging import write_file_atomic
     from tfgraphtune.tuning import distributed, results, search_space
     from tfgraphtune.tuning.tuners import make_tuner
 
     try:
-        config = load_config(args.config, config_overrides(args))
+        overrides = config_overrides(args)
+        if args.distribution_strategy is not None:
+            overrides.insert(0, f"train.distribution={args.distribution_strategy}")
+        config = load_config(args.config, overrides)
         role = distributed.role_from_env()
         objective = search_space.objective_from_config(config)
-        out = Path(args.out)
-        strategy = make_strategy(args.distribution_strategy)
+        out = check_output_folder(args.out, what="tuning folder")
+        strategy = make_strategy(config)
         if role == "worker":
             distributed.wait_for_chief(
                 os.environ[distributed.ENV_ORACLE_IP],
@@ -148,8 +158,12 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(str(err)) from None
         print(f"tuning chief: search over, workers: {', '.join(sorted(workers))}", flush=True)
     else:
+        import keras_tuner as kt
+
         try:
             tuner.search(verbose=0 if args.quiet else 1)
+        except kt.errors.FatalError as err:  # A config the trials cannot honour.
+            raise UserError(str(err).strip().splitlines()[0]) from None
         except RuntimeError as err:
             # KerasTuner stops after max_consecutive_failed_trials failures in a row.
             if "consecutive failures" not in str(err):

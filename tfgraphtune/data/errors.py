@@ -35,3 +35,22 @@ def first_rows(mask_or_indices, limit: int = 5) -> list[int]:
     array = np.asarray(mask_or_indices)
     indices = np.flatnonzero(array) if array.dtype == bool else array.reshape(-1)
     return [int(i) for i in indices[:limit]]
+
+
+def short_repr(values, *, items: int = 5, chars: int = 160) -> str:
+    """A few of `values` for a message, never the whole of a wide row or a long list.
+
+    Shows at most `items` items (each cut to `chars` characters) and says how many more
+    there are, so a message about 1433-wide feature rows stays a few lines long.
+    """
+    import numpy as np
+
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    if isinstance(values, str | bytes) or not hasattr(values, "__len__"):
+        text = repr(values.item() if isinstance(values, np.generic) else values)
+        return text if len(text) <= chars else f"{text[: chars - 3]}..."
+    values = list(values)
+    shown = [short_repr(v, items=items, chars=chars // 2) for v in values[:items]]
+    more = f", ... ({len(values) - items} more)" if len(values) > items else ""
+    return "[" + ", ".join(shown) + more + "]"

@@ -13,7 +13,7 @@ import pandas as pd
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
-from tfgraphtune.data.errors import ValidationError
+from tfgraphtune.data.errors import ValidationError, short_repr
 from tfgraphtune.data.schema import feature_shape
 
 
@@ -103,12 +103,18 @@ def cast_array(
         bad = [r for r, row in enumerate(rows_view) if _exact_cast(row, dtype) is None]
         target = f"castable to {dtype.name}"
     rows = bad[:5]
-    shown = [rows_view[r].tolist() if rows_view.shape[1] > 1 else rows_view[r, 0] for r in rows]
-    shown = [v.item() if isinstance(v, np.generic) else v for v in shown]
+    # The offending values only (not whole rows: a feature row may hold 1433 values).
+    offending = []
+    for r in rows:
+        row = rows_view[r]
+        cells = [v for v in row if _exact_cast(np.asarray([v]), dtype) is None] or list(row)
+        if dtype == np.dtype(object):
+            cells = [v for v in row if not _is_string(v)] or list(row)
+        offending.append(cells[0] if len(cells) == 1 else cells)
     raise ValidationError(
         f"{what.capitalize()} '{feature}' of '{set_name}' must be {target}; rows {rows} "
-        f"hold {shown}. Fix or remove those values (integers must be whole numbers, "
-        "never NaN).",
+        f"hold {short_repr(offending)}. Fix or remove those values (integers must be whole "
+        "numbers, never NaN).",
         set_name=set_name,
         feature=feature,
         rows=rows,
@@ -132,11 +138,12 @@ def _stack_items(
         items.append(item)
     if bad:
         rows = bad[:5]
-        received = [v.tolist() if hasattr(v, "tolist") else v for v in values.iloc[rows]]
+        received = short_repr(list(values.iloc[rows]), items=2, chars=60)
         raise ValidationError(
             f"Feature '{feature}' of '{set_name}' must hold one list of shape {list(shape)} "
-            f"per row (the schema's shape); rows {rows} hold {received}. Fix those rows, or "
-            f"store the feature as columns {feature}.0 ... {feature}.{shape[0] - 1}.",
+            f"per row (the schema's shape), or be stored as the columns {feature}.0 ... "
+            f"{feature}.{shape[0] - 1}; rows {rows} hold {received}. Use one of those two "
+            "layouts.",
             set_name=set_name,
             feature=feature,
             rows=rows,
@@ -188,7 +195,7 @@ def feature_array(
             layout += f" of lists or the columns {name}.0 ... {name}.{shape[0] - 1}"
         raise ValidationError(
             f"Feature '{name}' of '{set_name}' is in the schema but not in the table; add "
-            f"{layout}. The table has columns {list(frame.columns)}.",
+            f"{layout}. The table has columns {short_repr(list(frame.columns), items=8)}.",
             set_name=set_name,
             feature=name,
         )
@@ -209,8 +216,8 @@ def feature_array(
             )
             raise ValidationError(
                 f"Feature '{name}' of '{set_name}' has shape {list(shape)} in the schema, so "
-                f"it needs {need}; missing {missing}, unexpected {extra}. Add or rename those "
-                "columns.",
+                f"it needs {need}; missing {short_repr(missing)}, unexpected "
+                f"{short_repr(extra)}. Add or rename those columns.",
                 set_name=set_name,
                 feature=name,
             )

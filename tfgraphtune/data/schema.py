@@ -46,11 +46,27 @@ def load_schema(path_or_name: str | os.PathLike | tfgnn.GraphSchema) -> tfgnn.Gr
                 f"of the shipped schema names {builtin_schema_names()}."
             )
         source = str(path)
-        try:
-            schema = text_format.Parse(path.read_text(), tfgnn.GraphSchema())
-        except text_format.ParseError as err:
+        if path.is_dir():
             raise ValidationError(
-                f"GraphSchema file {source} is not a valid GraphSchema text proto: {err}"
+                f"GraphSchema path {source!r} is a folder; pass the .pbtxt file inside it."
+            )
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            raise ValidationError(
+                f"GraphSchema file {source} is not text (a binary file?); pass a GraphSchema "
+                "text proto (.pbtxt)."
+            ) from None
+        except OSError as err:
+            raise ValidationError(
+                f"cannot read GraphSchema file {source}: {err.strerror or err}."
+            ) from None
+        try:
+            schema = text_format.Parse(text, tfgnn.GraphSchema())
+        except text_format.ParseError as err:
+            where = f" (line {err.GetLine()})" if err.GetLine() else ""
+            raise ValidationError(
+                f"GraphSchema file {source} is not a valid GraphSchema text proto{where}: {err}"
             ) from None
     try:
         tfgnn.validate_schema(schema)

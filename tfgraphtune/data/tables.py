@@ -54,6 +54,8 @@ def read_table(source: TableLike) -> pd.DataFrame:
             f"Cannot read table {str(path)!r}: unknown extension {path.suffix!r}; use one of "
             f"{sorted(_READERS)} or pass a DataFrame."
         )
+    if path.is_dir():
+        raise ValidationError(f"Table file {str(path)!r} is a folder; pass the file itself.")
     if not path.is_file():
         raise ValidationError(f"Table file {str(path)!r} does not exist; check the path.")
     try:

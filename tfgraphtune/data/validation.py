@@ -16,7 +16,7 @@ import pandas as pd
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
-from tfgraphtune.data.errors import ValidationError, first_rows
+from tfgraphtune.data.errors import ValidationError, first_rows, short_repr
 from tfgraphtune.data.features import feature_array, feature_columns, id_index, positions
 from tfgraphtune.data.graph_tables import GraphTables
 from tfgraphtune.data.schema import feature_shape, load_schema
@@ -43,9 +43,11 @@ def _check_set_names(kind: str, received, expected, *, fix_missing: str) -> None
     """Node or edge sets missing from, or not declared in, the schema."""
     missing = sorted(set(expected) - set(received))
     if missing:
+        extra = sorted(set(received) - set(expected))
+        given = f" (the data names {extra} instead)" if extra else ""
         raise ValidationError(
-            f"{kind.capitalize()} sets {missing} are in the schema but not in the data; "
-            f"{fix_missing}",
+            f"{kind.capitalize()} sets {missing} are in the schema but not in the data"
+            f"{given}; {fix_missing}",
             set_name=missing[0],
         )
     extra = sorted(set(received) - set(expected))
@@ -92,11 +94,52 @@ def _check_columns(set_name: str, frame: pd.DataFrame, used: set[str]) -> None:
     extra = [c for c in frame.columns if c not in used]
     if extra:
         raise ValidationError(
-            f"Columns {extra} of the table of '{set_name}' are not features in the schema; "
+            f"Columns {short_repr(extra)} of the table of '{set_name}' are not features in "
+            "the schema; "
             "drop them from the table or declare them as features in the schema.",
             set_name=set_name,
             feature=str(extra[0]),
         )
+
+
+def _empty_ids(ids) -> np.ndarray:
+    """Rows whose id is missing (NaN/None) or an empty or blank string."""
+    series = pd.Series(ids)
+    empty = series.isna().to_numpy(dtype=bool, copy=True)
+    if not pd.api.types.is_numeric_dtype(series.dtype):  # Only text ids can be blank.
+        empty |= series.map(lambda v: isinstance(v, str | bytes) and not v.strip()).to_numpy(
+            dtype=bool
+        )
+    return empty
+
+
+def _check_present_ids(set_name: str, ids: pd.Series, id_column: str) -> None:
+    """An empty id is no id: it would be joined to empty edge endpoints, not rejected."""
+    empty = _empty_ids(ids)
+    if empty.any():
+        rows = first_rows(empty)
+        raise ValidationError(
+            f"Node set '{set_name}' has {int(empty.sum())} rows with an empty '{id_column}', "
+            f"first rows {rows}. Give every node an id, or drop those rows.",
+            set_name=set_name,
+            feature=id_column,
+            rows=rows,
+        )
+
+
+def _check_present_endpoints(set_name: str, frame: pd.DataFrame) -> None:
+    """Edges whose source or target id is empty (an empty cell in a CSV)."""
+    for column in ("source", "target"):
+        empty = _empty_ids(frame[column])
+        if empty.any():
+            rows = first_rows(empty)
+            raise ValidationError(
+                f"Edge set '{set_name}' has {int(empty.sum())} rows with an empty {column} "
+                f"id, first rows {rows}. Fill in those ids, or drop those rows.",
+                set_name=set_name,
+                feature=column,
+                rows=rows,
+            )
 
 
 def _check_unique_ids(set_name: str, ids: pd.Series, id_column: str) -> None:
@@ -202,6 +245,7 @@ def checked_arrays(tables: GraphTables, schema: tfgnn.GraphSchema) -> TableArray
         frame = tables.node_sets[set_name]
         _check_not_empty(set_name, len(frame))
         ids = tables.node_ids(set_name)
+        _check_present_ids(set_name, ids, tables.id_column)
         _check_unique_ids(set_name, ids, tables.id_column)
         indexes[set_name] = id_index(ids)
         arrays.node_counts[set_name] = len(frame)
@@ -211,6 +255,7 @@ def checked_arrays(tables: GraphTables, schema: tfgnn.GraphSchema) -> TableArray
     for set_name, edge_set in sorted(schema.edge_sets.items()):
         frame = tables.edge_sets[set_name]
         _check_edge_columns(set_name, frame)
+        _check_present_endpoints(set_name, frame)
         ends = (edge_set.source, edge_set.target)
         source = positions(indexes[ends[0]], frame["source"])
         target = positions(indexes[ends[1]], frame["target"])

@@ -24,6 +24,8 @@ from tfgraphtune.models.backbone import Backbone
 
 WEIGHTS_PREFIX = "weights/backbone"
 _FILES = ("backbone.json", "schema.pbtxt", "pretrain.json")
+# Keys every backbone config has (what the fine-tuning data is checked against).
+_REQUIRED_KEYS = ("node_set", "feature", "conv")
 
 
 class SchemaMismatchError(ValidationError):
@@ -127,9 +129,28 @@ def read_pretrained(path) -> tuple[dict, tfgnn.GraphSchema, dict]:
                 f"{path} is not a pre-trained backbone checkpoint: {name} is missing; pass "
                 "the folder that `tfgraphtune pretrain` wrote (its --out)."
             )
-    config = json.loads((path / "backbone.json").read_text())
-    schema = tfgnn.read_schema(str(path / "schema.pbtxt"))
-    return config, schema, json.loads((path / "pretrain.json").read_text())
+    config = _read_json(path / "backbone.json")
+    missing = [key for key in _REQUIRED_KEYS if not isinstance(config, dict) or key not in config]
+    if missing:
+        raise ValidationError(
+            f"{path / 'backbone.json'} does not hold a backbone config (no {missing}); the "
+            "checkpoint is damaged: pre-train it again."
+        )
+    try:
+        schema = load_schema(path / "schema.pbtxt")
+    except ValidationError as err:
+        raise ValidationError(f"{err} The checkpoint is damaged: pre-train it again.") from None
+    return config, schema, _read_json(path / "pretrain.json")
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValidationError(
+            f"{path} is unreadable or not valid JSON ({err}); the checkpoint is damaged: "
+            "pre-train it again."
+        ) from None
 
 
 def _relative_name(variable: tf.Variable, layer: tf.keras.layers.Layer) -> str:
@@ -184,10 +205,25 @@ def load_pretrained(path, *, schema=None, **overrides) -> Backbone:
     if schema is not None:
         check_schema_compatible(config, pretrained_schema, schema)
     graph = example_graph(pretrained_schema)
-    saved = Backbone.from_config(config)
-    saved(graph, training=False)
-    status = tf.train.Checkpoint(backbone=saved).read(str(Path(path) / WEIGHTS_PREFIX))
-    status.assert_existing_objects_matched().expect_partial()
+    try:
+        saved = Backbone.from_config(config)
+        saved(graph, training=False)
+    except (TypeError, ValueError, KeyError) as err:
+        raise ValidationError(
+            f"{Path(path) / 'backbone.json'} does not describe a backbone ({err}); the "
+            "checkpoint is damaged: pre-train it again."
+        ) from None
+    prefix = Path(path) / WEIGHTS_PREFIX
+    try:
+        status = tf.train.Checkpoint(backbone=saved).read(str(prefix))
+        status.assert_existing_objects_matched().expect_partial()
+    except (tf.errors.OpError, AssertionError, ValueError, IndexError) as err:
+        # A truncated data file fails in the reader with IndexError ("Read less bytes").
+        message = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
+        raise ValidationError(
+            f"cannot restore the weights in {prefix.parent}: {message}. The checkpoint is "
+            "missing, truncated or from another backbone; pre-train it again."
+        ) from None
     if not overrides:
         return saved
     backbone = Backbone.from_config({**config, **overrides})

@@ -126,11 +126,20 @@ class GraphServingModule(tf.Module):
             """Checks the merged request, applies the preprocessing, builds the graph."""
             node_counts = tf.cast(node_counts, tf.int64)
             edge_counts = tf.cast(edge_counts, tf.int64)
-            size_checks = guards.check_sizes(
-                node_counts, edge_counts, limits, node_set=ns, edge_set=es
+            # The claimed counts against the caps and the tensors received: nothing sized
+            # by a claim is allocated before these pass (every later op depends on them).
+            size_checks = guards.check_request(
+                node_counts,
+                edge_counts,
+                node_rows=tf.shape(features, out_type=tf.int64)[0],
+                edge_lengths=(tf.size(source, tf.int64), tf.size(target, tf.int64)),
+                limits=limits,
+                node_set=ns,
+                edge_set=es,
             )
-            # Nothing sized by the request's counts is allocated before they are checked.
             with tf.control_dependencies(size_checks):
+                node_counts = tf.identity(node_counts)
+                edge_counts = tf.identity(edge_counts)
                 num_rows = tf.shape(node_counts, out_type=tf.int64)[0]
                 edge_row = tf.repeat(tf.range(num_rows), edge_counts)
                 offsets = _exclusive_cumsum(node_counts)
@@ -202,6 +211,12 @@ class GraphServingModule(tf.Module):
                     message=f"too many pairs: more than the exported maximum of "
                     f"{limits.max_edges} per graph; split the request",
                 ),
+                tf.debugging.assert_less_equal(
+                    tf.size(pairs, out_type=tf.int64) // 2,
+                    tf.constant(limits.max_request_edges, tf.int64),
+                    message=f"too many pairs: more than the exported maximum of "
+                    f"{limits.max_request_edges} per request; split the request",
+                ),
             ]
             with tf.control_dependencies(checks):
                 pair_mask = tf.sequence_mask(num_pairs, tf.shape(pairs)[1])
@@ -248,7 +263,12 @@ class GraphServingModule(tf.Module):
                     source.row_lengths(), target.row_lengths(), edge_counts, edge_set=es
                 ),
             ]
+            count_checks += guards.check_sizes(
+                node_counts, edge_counts, limits, node_set=ns, edge_set=es
+            )
             with tf.control_dependencies(count_checks):
+                node_counts = tf.identity(node_counts)
+                edge_counts = tf.identity(edge_counts)
                 features = tf.reshape(flat.values, [-1, num_features])
                 # Local indices -> indices into the merged node rows.
                 offsets = _exclusive_cumsum(tf.cast(node_counts, tf.int64))
@@ -292,6 +312,8 @@ class GraphServingModule(tf.Module):
                 ),
             ]
             with tf.control_dependencies(shape_checks):
+                num_nodes = tf.identity(num_nodes)
+                num_edges = tf.identity(num_edges)
                 node_mask = tf.sequence_mask(num_nodes, tf.shape(node_features)[1])
                 edge_mask = tf.sequence_mask(num_edges, tf.shape(source)[1])
             features = tf.boolean_mask(node_features, node_mask)

@@ -304,6 +304,7 @@ def export_model(
         model_name,
         batching or server_config.BatchingParameters(),
         signatures=signatures_doc(task),
+        limits=limits,
     )
     return ExportResult(
         version_dir=version_dir,
@@ -356,6 +357,8 @@ def export_run(
     from tfgraphtune.training.run_folder import load_run
 
     run = load_run(run_dir)
+    if run.task.exports_itself:  # A retrieval model takes ids, not graphs.
+        return run.task.export_run(run, out, version=version, model_name=model_name)
     return export_model(
         run.model,
         out,

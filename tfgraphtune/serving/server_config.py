@@ -73,10 +73,42 @@ def serve_commands(model_name: str, base_dir: str | Path) -> dict[str, str]:
     }
 
 
+def limits_doc(limits) -> str:
+    """What a request may hold and cost (a `ServingLimits`), as the README states it."""
+    return (
+        "Limits (checked in the graph before any work sized by the request; a request past "
+        "them gets INVALID_ARGUMENT and the model keeps serving):\n\n"
+        f"- at most {limits.max_nodes} nodes and {limits.max_edges} edges (and scored pairs) "
+        "per graph;\n"
+        f"- at most {limits.max_request_nodes} node rows per request: graphs in the request "
+        "(or server-side batch) x nodes of its largest graph;\n"
+        f"- at most {limits.max_request_edges} edges (and scored pairs) per request;\n"
+        "- the node and edge counts a request states (`#size`, `num_nodes`, `num_edges`) "
+        "must equal the feature rows and indices it sends, so claimed sizes cost nothing.\n\n"
+        "So one request costs at most about max_request_nodes x (feature width + hidden "
+        "units) + max_request_edges x hidden units values of work and memory per layer, "
+        "plus its own bytes. Lower the limits with `tfgraphtune export --max-nodes "
+        "--max-edges` (or the config's `export` section) to bound it further.\n"
+    )
+
+
 def write_server_files(
-    base_dir: str | Path, model_name: str, batching: BatchingParameters, *, signatures: str
+    base_dir: str | Path,
+    model_name: str,
+    batching: BatchingParameters,
+    *,
+    signatures: str,
+    limits=None,
 ) -> dict[str, Path]:
-    """Writes the model config (host and container paths), batching file and README."""
+    """Writes the model config (host and container paths), batching file and README.
+
+    Args:
+      base_dir: The export's base folder.
+      model_name: The model's name in ``models.config``.
+      batching: Server-side batching parameters.
+      signatures: The signatures' description (Markdown).
+      limits: The export's `ServingLimits`, stated in the README (None: not stated).
+    """
     base_dir = Path(base_dir).resolve()
     files = {
         "model_config": base_dir / MODEL_CONFIG_FILE,
@@ -99,7 +131,8 @@ def write_server_files(
         "or in a container:\n\n"
         f"```\n{commands['container']}\n```\n\n"
         f"Signatures:\n\n{signatures}\n\n"
-        "Call it from Python with `tfgraphtune.serving.client` (REST or gRPC), or check it "
+        + (limits_doc(limits) + "\n" if limits is not None else "")
+        + "Call it from Python with `tfgraphtune.serving.client` (REST or gRPC), or check it "
         "without a server:\n\n"
         f"```\nsaved_model_cli show --all --dir {base_dir}/<version>\n```\n",
     )

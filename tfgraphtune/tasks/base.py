@@ -49,12 +49,16 @@ class FitInputs:
       validation: Context -> validation data set (repeating).
       steps_per_epoch: Steps of one training pass.
       validation_steps: Steps of one validation pass.
+      reuse_validation_iterator: Validate over one iterator kept for the whole ``fit``
+        (`tfgraphtune.training.validation`): for inputs whose iterators are costly to
+        make (sampled subgraphs).
     """
 
     train: Callable[[tf.distribute.InputContext], tf.data.Dataset]
     validation: Callable[[tf.distribute.InputContext], tf.data.Dataset]
     steps_per_epoch: int = 1
     validation_steps: int = 1
+    reuse_validation_iterator: bool = False
 
     @property
     def epoch_steps(self) -> int:
@@ -187,6 +191,16 @@ class Task(abc.ABC):
         "data.val_fraction": 0.05,
         "data.test_fraction": 0.1,
         "data.sampling.fanouts": None,
+        "data.sampling.samples": None,
+        "data.interactions.path": None,
+        "data.interactions.movielens_dir": None,
+        "data.interactions.train_path": None,
+        "model.recommender": "lightgcn",
+        "model.embedding_dim": 64,
+        "model.side_features": False,
+        "train.contrastive_weight": 0.0,
+        "train.bpr_weight": 1.0,
+        "train.ks": [10, 20],
     }
 
     # --- configuration -------------------------------------------------------------
@@ -319,6 +333,16 @@ class Task(abc.ABC):
         """The export's outputs on a merged request graph, one row per `rows`."""
 
     serving_outputs_doc: ClassVar[str] = ""
+    # Whether the model is a head on a `Backbone` (one node set, one edge set). A
+    # recommender's model carries its own bipartite user-item graph and per-id
+    # embeddings, so `train` asks `build_model(None, ...)` for it (or, resuming a run,
+    # `build_model(resumed_model, ...)`) and skips the backbone-only steps (fine-tuning
+    # strategies, pre-trained backbones); see `tfgraphtune.tasks.recommendation`.
+    uses_backbone: ClassVar[bool] = True
+    # Whether `export` writes its own SavedModel (`export_run(run, out, ...)`) instead of
+    # the graph-request module (retrieval exports take ids, not graphs).
+    exports_itself: ClassVar[bool] = False
+
     # Pair scoring (link prediction): the export adds signatures taking node pairs.
     scores_pairs: ClassVar[bool] = False
 

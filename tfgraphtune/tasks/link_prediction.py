@@ -176,12 +176,18 @@ class LinkPrediction(Task):
         global_batch = int(sampling["batch_size"])
         num_nodes = split.num_nodes
 
-        def sampled_pairs(pairs, labels, weights):
-            # Each endpoint becomes the root of its own sampled subgraph.
-            graph, roots = sampler.sample(tf.reshape(pairs, [-1]))
-            return (graph, tf.reshape(roots, [-1, 2])), labels, weights
+        def sampled_pairs_function():
+            sample = sampler.sampling_function()
+
+            def sampled_pairs(pairs, labels, weights):
+                # Each endpoint becomes the root of its own sampled subgraph.
+                graph, roots = sample(tf.reshape(pairs, [-1]))
+                return (graph, tf.reshape(roots, [-1, 2])), labels, weights
+
+            return sampled_pairs
 
         def train_fn(context):
+            sampled_pairs = sampled_pairs_function()
             shard = replica_shard(
                 split.train_pos, context.input_pipeline_id, context.num_input_pipelines
             )
@@ -220,6 +226,7 @@ class LinkPrediction(Task):
                 split.val_labels, context.input_pipeline_id, context.num_input_pipelines
             )
             batch = context.get_per_replica_batch_size(global_batch)
+            sampled_pairs = sampled_pairs_function()
             data_set = tf.data.Dataset.from_tensor_slices(
                 (pairs.astype(np.int64), labels, np.ones(len(labels), np.float32))
             )
@@ -231,6 +238,7 @@ class LinkPrediction(Task):
             validation_fn,
             steps_per_epoch=steps,
             validation_steps=max(-(-len(split.val_pairs) // global_batch), 1),
+            reuse_validation_iterator=True,
         )
 
     extra_logged = ("val_roc_auc", "val_average_precision")

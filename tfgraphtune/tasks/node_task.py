@@ -33,7 +33,7 @@ class NodeTask(Task):
     rows = "nodes"
     heads = HEAD_KINDS
     default_head = "gcn"
-    config_keys = frozenset({"data.sampling.fanouts"})
+    config_keys = frozenset({"data.sampling.fanouts", "data.sampling.samples"})
 
     def prepare(
         self, config, *, preprocessing=None, gcn_normalization=False, source=None
@@ -81,6 +81,8 @@ class NodeTask(Task):
 
     def fit_inputs(self, data: TaskData, config) -> FitInputs:
         sampling = config["data"]["sampling"]
+        if sampling["samples"]:
+            return self.presampled_inputs(data, config)
         if sampling["fanouts"]:
             return self.sampled_inputs(data, config)
         graph, labels = data.inputs, tf.constant(data.source.labels)
@@ -132,6 +134,43 @@ class NodeTask(Task):
             split(data.splits["validation"], False),
             steps_per_epoch=steps[0],
             validation_steps=steps[1],
+            reuse_validation_iterator=True,
+        )
+
+    def presampled_inputs(self, data: TaskData, config) -> FitInputs:
+        """Batches read from a `tfgraphtune sample` folder (TF-GNN's Beam sampler): the
+        training process holds one batch of subgraphs, not the graph's edges."""
+        from tfgraphtune.distribute import beam_sampling
+
+        sampling, seed = config["data"]["sampling"], int(config["train"]["seed"])
+        folder = sampling["samples"]
+        meta = beam_sampling.read_sampling_meta(folder)
+        label = meta["label"]
+        global_batch = int(sampling["batch_size"])
+
+        def split(name, train):
+            def dataset_fn(context):
+                batches = beam_sampling.sampled_batches(
+                    folder,
+                    name,
+                    batch_size=context.get_per_replica_batch_size(global_batch),
+                    shuffle=train,
+                    seed=seed,
+                    shard=(context.input_pipeline_id, context.num_input_pipelines),
+                )
+                return batches.map(lambda graph, roots: rooted_example(graph, roots, label))
+
+            return dataset_fn
+
+        steps = [
+            max(-(-meta["seeds"][name] // global_batch), 1) for name in ("train", "validation")
+        ]
+        return FitInputs(
+            split("train", True),
+            split("validation", False),
+            steps_per_epoch=steps[0],
+            validation_steps=steps[1],
+            reuse_validation_iterator=True,
         )
 
     def outputs(self, model, data: TaskData) -> np.ndarray:

@@ -71,6 +71,16 @@ def _read_backbone_json(path: Path, what: str) -> dict[str, Any]:
     return values
 
 
+def _check_backbone_keys(backbone, path: Path, fix: str) -> None:
+    """A backbone config names at least its node set, feature and convolution."""
+    missing = [k for k in ("node_set", "feature", "conv") if not isinstance(backbone, dict)
+               or k not in backbone]  # fmt: skip
+    if missing:
+        raise ValidationError(
+            f"{path} does not hold a backbone config (no {missing}); it is damaged: {fix}."
+        )
+
+
 def backbone_source(config: dict[str, Any]) -> BackboneSource:
     """Where the config's backbone comes from, with its structure.
 
@@ -82,12 +92,15 @@ def backbone_source(config: dict[str, Any]) -> BackboneSource:
     if finetune["resume"]:
         path = Path(finetune["resume"])
         saved = _read_backbone_json(path / "model.json", "run folder")
-        inner = saved.get("config", {}).get("backbone", {})
-        backbone = inner.get("config", inner)
+        inner = saved.get("config")
+        inner = inner.get("backbone") if isinstance(inner, dict) else None
+        backbone = inner.get("config", inner) if isinstance(inner, dict) else None
+        _check_backbone_keys(backbone, path / "model.json", "train it again")
         return BackboneSource(RESUME, str(path), backbone, _replaced(model, backbone, path))
     if finetune["backbone"]:
         path = Path(finetune["backbone"])
         backbone = _read_backbone_json(path / "backbone.json", "pre-trained backbone checkpoint")
+        _check_backbone_keys(backbone, path / "backbone.json", "pre-train it again")
         return BackboneSource(PRETRAINED, str(path), backbone, _replaced(model, backbone, path))
     return BackboneSource(SCRATCH, None, backbone_options(model))
 

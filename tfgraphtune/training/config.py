@@ -40,11 +40,26 @@ DEFAULTS: dict[str, Any] = {
             "label": "label",  # node tasks: node feature; graph tasks: context feature
             "split_feature": "split",  # node tasks: node feature 0/1/2 = train/val/test
         },
+        "interactions": {  # recommendation: user-item interactions (dataset: interactions)
+            "path": None,  # CSV/Parquet table user,item[,rating,timestamp] (format: table)
+            "movielens_dir": None,  # folder with u.data[, u.item, u.user] (format: movielens)
+            "format": "table",  # table | movielens
+            "user_column": "user",
+            "item_column": "item",
+            "rating_threshold": None,  # keep events rated >= this (implicit feedback)
+            "split": "random",  # random (per-user ratio) | time (last per user) | fixed
+            "test_ratio": 0.2,  # split: random
+            "test_per_user": 1,  # split: time
+            "train_path": None,  # split: fixed (interaction tables)
+            "test_path": None,  # split: fixed
+        },
         "normalize_features": "row_sum",  # row_sum | standardize | null
         # Neighbour sampling for node tasks and link prediction (null fanouts: full batch).
         "sampling": {
             "fanouts": None,  # neighbours sampled per hop, e.g. [10, 10]
             "batch_size": 512,  # seed nodes (link prediction: seed edges) per global step
+            # node tasks: a `tfgraphtune sample` folder (TF-GNN's Beam sampler) to train on
+            "samples": None,
         },
         "folds": 10,  # graph_classification: k-fold cross-validation
         "fold": 0,  # graph_classification: which fold is the test fold
@@ -70,6 +85,9 @@ DEFAULTS: dict[str, Any] = {
         "head_hidden_units": 64,
         "readout": "sum",  # graph tasks
         "decoder": "dot",  # link_prediction
+        "recommender": "lightgcn",  # recommendation: lightgcn | mf | gcn | sage
+        "embedding_dim": 64,  # recommendation
+        "side_features": False,  # recommendation (gcn/sage): user/item side features
     },
     "train": {
         "optimizer": "adam",
@@ -91,6 +109,12 @@ DEFAULTS: dict[str, Any] = {
         "distribution": "auto",
         "devices": None,  # mirrored: device names, e.g. ["/gpu:0", "/gpu:1"]
         "mixed_precision": "auto",  # auto (on with a GPU) | true | false
+        # recommendation: SimGCL's contrastive loss as an auxiliary loss (0: off)
+        "contrastive_weight": 0.0,
+        "bpr_weight": 1.0,  # recommendation: 0 with contrastive_weight > 0 pre-trains
+        "contrastive_eps": 0.1,
+        "contrastive_temperature": 0.2,
+        "ks": [10, 20],  # recommendation: cut-offs of Recall/NDCG/...@K
         # Crash-safe backups (Keras BackupAndRestore) in .OUT.backup: auto (every 5 s of
         # training and after the last epoch) | N (every N epochs) | null (off)
         "backup_interval": "auto",
@@ -130,6 +154,9 @@ DEFAULTS: dict[str, Any] = {
         "quantize": "float32",  # float32 | float16 | int8
         "max_nodes": 100_000,  # per request graph
         "max_edges": 1_000_000,
+        # Per request (or server-side batch): padded node rows, edges; null: 32 x per graph.
+        "max_request_nodes": None,
+        "max_request_edges": None,
         "model_name": None,  # null: the export folder's name
     },
     # `tfgraphtune run`: the stages to run, in order (each skipped when up to date).
@@ -247,6 +274,10 @@ def load_config(
                 user = _load_yaml(stream) or {}
         except OSError as err:
             raise ConfigError(f"cannot read config file {str(path)!r}: {err.strerror}.") from None
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"config file {str(path)!r} is not text (a binary file?); pass a YAML config."
+            ) from None
         except yaml.YAMLError as err:
             raise ConfigError(f"config file {str(path)!r} is not valid YAML: {err}") from None
         if not isinstance(user, Mapping):

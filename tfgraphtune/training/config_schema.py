@@ -138,6 +138,7 @@ def _rules() -> dict[str, tuple[Check, str]]:
     from tfgraphtune.models.tasks.link_prediction import DECODERS
     from tfgraphtune.pretrain.augment import AUGMENTATIONS
     from tfgraphtune.pretrain.runner import METHODS
+    from tfgraphtune.recommend.recommender_model import RECOMMENDERS
     from tfgraphtune.tasks import task_names
     from tfgraphtune.training.config import STAGES
     from tfgraphtune.training.optimizers import OPTIMIZERS, SCHEDULES
@@ -163,10 +164,23 @@ def _rules() -> dict[str, tuple[Check, str]]:
         "data.tfrecord.feature": _string(),
         "data.tfrecord.label": _optional(_string()),
         "data.tfrecord.split_feature": _optional(_string()),
+        "data.interactions": _mapping(),
+        "data.interactions.path": _optional(_string()),
+        "data.interactions.movielens_dir": _optional(_string()),
+        "data.interactions.format": _choice("table", "movielens"),
+        "data.interactions.user_column": _string(),
+        "data.interactions.item_column": _string(),
+        "data.interactions.rating_threshold": _optional(_number()),
+        "data.interactions.split": _choice("random", "time", "fixed"),
+        "data.interactions.test_ratio": _number(0.0, 1.0, open_low=True, open_high=True),
+        "data.interactions.test_per_user": _int(1),
+        "data.interactions.train_path": _optional(_string()),
+        "data.interactions.test_path": _optional(_string()),
         "data.normalize_features": _optional(_choice(*FEATURE_NORMALIZATIONS)),
         "data.sampling": _mapping(),
         "data.sampling.fanouts": _optional(_list_of(_int(1), non_empty=True)),
         "data.sampling.batch_size": _int(1),
+        "data.sampling.samples": _optional(_string()),
         "data.folds": _int(2),
         "data.fold": _int(0),
         "data.validation_fraction": _number(0.0, 1.0, open_low=True, open_high=True),
@@ -189,6 +203,9 @@ def _rules() -> dict[str, tuple[Check, str]]:
         "model.head_hidden_units": _int(1),
         "model.readout": _either(_choice(*READOUTS), _list_of(_choice(*READOUTS), non_empty=True)),
         "model.decoder": _choice(*DECODERS),
+        "model.recommender": _choice(*RECOMMENDERS),
+        "model.embedding_dim": _int(1),
+        "model.side_features": _bool(),
         "train.optimizer": _choice(*OPTIMIZERS),
         "train.learning_rate": POSITIVE,
         "train.weight_decay": NON_NEGATIVE,
@@ -210,6 +227,11 @@ def _rules() -> dict[str, tuple[Check, str]]:
         "train.distribution": _choice(*DISTRIBUTIONS),
         "train.devices": _optional(_list_of(_string(), non_empty=True)),
         "train.mixed_precision": _either(_choice("auto"), _bool()),
+        "train.contrastive_weight": NON_NEGATIVE,
+        "train.bpr_weight": NON_NEGATIVE,
+        "train.contrastive_eps": POSITIVE,
+        "train.contrastive_temperature": POSITIVE,
+        "train.ks": _list_of(_int(1), non_empty=True),
         "train.backup_interval": _either(_choice("auto"), _optional(_int(1))),
         "pretrain.method": _choice(*METHODS),
         "pretrain.epochs": _int(1),
@@ -240,6 +262,8 @@ def _rules() -> dict[str, tuple[Check, str]]:
         "export.quantize": _choice("float32", "float16", "int8"),
         "export.max_nodes": _int(1),
         "export.max_edges": _int(1),
+        "export.max_request_nodes": _optional(_int(1)),
+        "export.max_request_edges": _optional(_int(1)),
         "export.model_name": _optional(_string()),
         "run.stages": _list_of(_choice(*STAGES), non_empty=True),
         "tune.tuner": _choice("random", "hyperband", "bayesian"),

@@ -44,6 +44,15 @@ def _data_files(data: Mapping[str, Any]) -> list[str]:
         paths += list(tables["nodes"].values()) + list(tables["edges"].values())
     elif data["dataset"] == "tfrecord":
         paths += [data["tfrecord"]["path"], data["tfrecord"]["schema"]]
+    elif data["dataset"] == "interactions":  # recommendation
+        section = data["interactions"]
+        folder = section["movielens_dir"]
+        paths += [section["path"], section["train_path"], section["test_path"]]
+        paths += (
+            [os.path.join(folder, name) for name in ("u.data", "u.item", "u.user")]
+            if folder
+            else []
+        )
     return [p for p in paths if p]
 
 
@@ -206,7 +215,12 @@ def _run_stage(stage: str, config, finetune_config, out: Path) -> dict[str, Any]
         out / MODEL_DIR,
         out / EXPORT_DIR,
         quantize=export["quantize"],
-        limits=ServingLimits(max_nodes=export["max_nodes"], max_edges=export["max_edges"]),
+        limits=ServingLimits(
+            max_nodes=export["max_nodes"],
+            max_edges=export["max_edges"],
+            max_request_nodes=export.get("max_request_nodes"),
+            max_request_edges=export.get("max_request_edges"),
+        ),
         model_name=export["model_name"],
     )
     return {"version_dir": str(result.version_dir), "version": result.version}

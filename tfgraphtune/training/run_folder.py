@@ -273,6 +273,14 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
         raise RunFolderError(f"{run_dir / 'config.yaml'} is not valid YAML ({err}).") from None
     if not isinstance(config, dict) or "task" not in config:
         raise RunFolderError(f"{run_dir / 'config.yaml'} holds no task; the run folder is damaged.")
+    from tfgraphtune.training.config_schema import config_problems
+
+    problems = config_problems(config)  # It was valid when written: a problem is damage.
+    if problems:
+        raise RunFolderError(
+            f"{run_dir / 'config.yaml'} is damaged: {problems[0]}; train the run again (or "
+            "restore the file)."
+        )
     return config
 
 
@@ -304,17 +312,25 @@ def load_run(run_dir: str | Path) -> Run:
         serving_input = ServingInput.from_json(read_json(run_dir / "serving.json"))
     except TypeError as err:
         raise RunFolderError(f"{run_dir / 'serving.json'} is malformed ({err}).") from None
-    preprocessing = Preprocessing.from_json(read_json(run_dir / "preprocessing.json"))
-    model_config = read_json(run_dir / "model.json")
     try:
-        model = tf.keras.layers.deserialize(model_config)
-    except (TypeError, ValueError, KeyError) as err:
-        raise RunFolderError(
-            f"{run_dir / 'model.json'} does not describe a model ({err})."
-        ) from None
+        preprocessing = Preprocessing.from_json(read_json(run_dir / "preprocessing.json"))
+    except ValidationError as err:
+        raise RunFolderError(f"{run_dir / 'preprocessing.json'} is damaged ({err}).") from None
+    model_config = read_json(run_dir / "model.json")
     from tfgraphtune.tasks import get_task
 
-    model(get_task(task_name).example_inputs(serving_input.example_graph()), training=False)
+    task = get_task(task_name)  # Its module registers the task's own Keras classes.
+    try:
+        model = tf.keras.layers.deserialize(model_config)
+        if not isinstance(model, tf.keras.Model):
+            raise TypeError(f"it deserializes to a {type(model).__name__}, not a Keras model")
+        model(task.example_inputs(serving_input.example_graph()), training=False)
+    except (TypeError, ValueError, KeyError, AttributeError) as err:
+        message = str(err).strip().splitlines()[0][:300] if str(err).strip() else repr(err)
+        raise RunFolderError(
+            f"{run_dir / 'model.json'} does not describe a model ({message}); the run folder "
+            "is damaged: train the run again."
+        ) from None
     restore_weights(model, run_dir / WEIGHTS_PREFIX)
     try:
         with np.load(run_dir / "warmup_graph.npz", allow_pickle=False) as arrays:
@@ -344,8 +360,9 @@ def restore_weights(model: tf.keras.Model, prefix: Path) -> None:
     try:
         status = weights_checkpoint(model).read(str(prefix))
         status.assert_consumed()  # Every saved weight has its variable, and vice versa.
-    except (tf.errors.OpError, AssertionError, ValueError) as err:
-        message = str(err).splitlines()[0][:300]
+    except (tf.errors.OpError, AssertionError, ValueError, IndexError) as err:
+        # A truncated data file fails in the reader with IndexError ("Read less bytes").
+        message = str(err).strip().splitlines()[0][:300] if str(err).strip() else repr(err)
         raise RunFolderError(
             f"cannot restore the weights in {prefix.parent}: {message}. The checkpoint is "
             "missing, truncated or from another model; train the run again."

@@ -40,6 +40,7 @@ from tfgraphtune.training import backbones, backup, run_folder
 from tfgraphtune.training.callbacks import StepTimer, standard_callbacks
 from tfgraphtune.training.config import ConfigError, check_config
 from tfgraphtune.training.optimizers import make_optimizer
+from tfgraphtune.training.validation import PersistentValidation
 
 
 @dataclasses.dataclass
@@ -120,8 +121,16 @@ def build_model(
         from tfgraphtune.models.checkpoint import check_schema_compatible
 
         run = run_folder.load_run(source.path)
+        if not task.uses_backbone:  # The task rebuilds its model from the resumed one.
+            model = task.build_model(run.model, data, config)
+            model(inputs)
+            return model
         check_schema_compatible(run.model.backbone.get_config(), _schema_of(run.path), data.schema)
         model = run.model
+        model(inputs)
+        return model
+    if not task.uses_backbone:  # A recommender builds its own model (see Task.uses_backbone).
+        model = task.build_model(None, data, config)
         model(inputs)
         return model
     backbone = backbones.make_backbone(source, dict(config), data)
@@ -195,7 +204,7 @@ def make_trainable(
     # Dropout draws from generators whose state a crash-safe backup saves.
     with backup.stateful_random_layers():
         model = build_model(config, task, data, source, strategy)
-    callbacks = list(strategy.apply(model) or [])
+    callbacks = list(strategy.apply(model) or []) if task.uses_backbone else []
     fraction = trainable_fraction(model)
     fit = task.fit_inputs(data, config)
     compile_model(model, config, task, strategy, fit.epoch_steps)
@@ -231,22 +240,28 @@ def fit_trainable(
     """
     # The model's strategy: the run's, or a tuning trial's (KerasTuner builds it in scope).
     strategy = trainable.model.distribute_strategy
+    fit = trainable.fit
+    validation = to_keras_input(fit.validation, strategy)
+    reuse = fit.reuse_validation_iterator and not isinstance(
+        validation, tf.keras.utils.experimental.DatasetCreator
+    )
     return backup.fit_resumable(
         trainable.model,
-        trainable.fit.train,
+        fit.train,
         config=config,
-        steps_per_epoch=trainable.fit.steps_per_epoch,
+        steps_per_epoch=fit.steps_per_epoch,
         epochs=int(epochs if epochs is not None else config["train"]["epochs"]),
         initial_epoch=initial_epoch,
         callbacks=[
+            *([PersistentValidation(validation, steps=fit.validation_steps)] if reuse else []),
             *trainable.task_callbacks,
             *training_callbacks(config, log_dir=log_dir),
             *trainable.callbacks,
             *callbacks,
         ],
         backup_dir=backup_dir,
-        validation_data=to_keras_input(trainable.fit.validation, strategy),
-        validation_steps=trainable.fit.validation_steps,
+        validation_data=None if reuse else validation,
+        validation_steps=None if reuse else fit.validation_steps,
         verbose=int(config["train"]["verbose"]),
     )
 
@@ -395,6 +410,7 @@ def evaluate_run(
     if data_dir is not None:
         config["data"] = {**config["data"], "data_dir": data_dir}
     task = run.task
-    source = backbones.BackboneSource(backbones.SCRATCH, None, run.model.backbone.get_config())
+    backbone = run.model.backbone.get_config() if task.uses_backbone else {}
+    source = backbones.BackboneSource(backbones.SCRATCH, None, backbone)
     data = prepare_data(config, task, source, preprocessing=run.preprocessing)
     return task.evaluate(run.model, data)

@@ -132,6 +132,13 @@ class GraphTunerMixin:
         history = self.hypermodel.fit(hp, model, epochs=epochs, initial_epoch=initial_epoch)
         data = self.hypermodel.data(config)
         metrics = self.hypermodel.runner.evaluate(model, config, data)
+        objective = getattr(self.oracle.objective, "name", None)
+        if objective is not None and objective not in metrics:
+            # Fatal (not a failed trial): every trial would report the same names.
+            raise kt.errors.FatalValueError(
+                f"config key 'tune.objective' names {objective!r}, which the trials do not "
+                f"report; use one of {sorted(metrics)}."
+            )
         model.save_weights(self._get_checkpoint_fname(trial.trial_id))
         trial_dir = self._trial_path(trial.trial_id)
         if history:

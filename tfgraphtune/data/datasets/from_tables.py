@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -141,24 +142,29 @@ def _split_ids(splits, node_ids, node_set: str, id_column: str) -> dict[str, np.
     """Node positions per split from a split table (see `node_dataset_from_tables`)."""
     positions = {node_id: row for row, node_id in enumerate(node_ids)}
     split_table = read_table(splits)
+    # Every message names the split table (a path, or "the split table" for a DataFrame).
+    where = (
+        f"split table {str(splits)!r}"
+        if isinstance(splits, str | os.PathLike)
+        else ("the split table")
+    )
     missing = [c for c in (id_column, "split") if c not in split_table.columns]
     if missing:
         raise ValidationError(
-            f"the split table needs columns {id_column!r} and 'split'; missing {missing}."
+            f"{where} needs columns {id_column!r} and 'split'; missing {missing}."
         )
     bad_names = ~split_table["split"].isin(SPLIT_NAMES)
     if bad_names.any():
         rows = first_rows(bad_names.to_numpy())
         raise ValidationError(
-            f"split table rows {rows} name splits {sorted(set(split_table['split'][bad_names]))}; "
+            f"{where} rows {rows} name splits {sorted(set(split_table['split'][bad_names]))}; "
             f"use one of {list(SPLIT_NAMES)}.",
             rows=rows,
         )
     duplicated = split_table[id_column].duplicated().to_numpy()
     if duplicated.any():
         raise ValidationError(
-            f"split table rows {first_rows(duplicated)} repeat a node id; give each node one "
-            "split.",
+            f"{where} rows {first_rows(duplicated)} repeat a node id; give each node one split.",
             rows=first_rows(duplicated),
         )
     unknown_ids = ~split_table[id_column].isin(positions.keys()).to_numpy()
@@ -166,7 +172,7 @@ def _split_ids(splits, node_ids, node_set: str, id_column: str) -> dict[str, np.
         rows = first_rows(unknown_ids)
         sample = split_table[id_column][unknown_ids].head(5).tolist()
         raise ValidationError(
-            f"split table rows {rows} name node ids {sample} that are not in node set "
+            f"{where} rows {rows} name node ids {sample} that are not in node set "
             f"{node_set!r} (after cleaning); remove them or add the nodes.",
             set_name=node_set,
             rows=rows,

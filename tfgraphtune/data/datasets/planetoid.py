@@ -110,6 +110,7 @@ def load_planetoid(name: str, data_dir: str | os.PathLike | None = None) -> Node
     files = _planetoid_files(name, data_dir)
     raw = {part: load_planetoid_pickle(files[part]) for part in _PARTS if part != "test.index"}
     test_index = _read_test_index(files["test.index"])
+    _check_structure(raw, test_index, files, pad_test=name == "citeseer")
     test_range = np.sort(test_index)
 
     tx, ty = raw["tx"], raw["ty"]
@@ -169,6 +170,44 @@ def load_planetoid(name: str, data_dir: str | os.PathLike | None = None) -> Node
         splits=splits,
         notes=tuple(notes),
     )
+
+
+def _check_structure(raw: dict, test_index: np.ndarray, files: dict, *, pad_test: bool) -> None:
+    """The parts fit together: shapes, row counts, test ids (before any indexing)."""
+
+    def fail(part: str, problem: str):
+        raise ValidationError(f"{files[part]} {problem}; the Planetoid files do not fit together.")
+
+    for part in ("x", "tx", "allx", "y", "ty", "ally"):
+        value = raw[part]
+        if not (sp.issparse(value) or isinstance(value, np.ndarray)) or value.ndim != 2:
+            fail(part, f"holds a {type(value).__name__}, not a 2-D matrix")
+        if value.dtype.kind not in "biuf":
+            fail(part, f"holds {value.dtype} values, not numbers")
+    if not isinstance(raw["graph"], dict):
+        fail("graph", f"holds a {type(raw['graph']).__name__}, not the adjacency dict")
+    for features, labels in (("x", "y"), ("tx", "ty"), ("allx", "ally")):
+        if raw[features].shape[0] != raw[labels].shape[0]:
+            fail(labels, f"has {raw[labels].shape[0]} rows but {files[features].name} has "
+                 f"{raw[features].shape[0]}")  # fmt: skip
+    for part in ("tx", "allx"):
+        if raw[part].shape[1] != raw["x"].shape[1]:
+            fail(part, f"has {raw[part].shape[1]} feature columns but ind.*.x has "
+                 f"{raw['x'].shape[1]}")  # fmt: skip
+    for part in ("ty", "ally"):
+        if raw[part].shape[1] != raw["y"].shape[1]:
+            fail(part, f"has {raw[part].shape[1]} classes but ind.*.y has {raw['y'].shape[1]}")
+    num_known = raw["allx"].shape[0]
+    if raw["x"].shape[0] + 500 > num_known:
+        fail("allx", f"has {num_known} rows, fewer than the {raw['x'].shape[0]} training and "
+             "500 validation nodes")  # fmt: skip
+    if len(test_index) != raw["tx"].shape[0] or len(np.unique(test_index)) != len(test_index):
+        fail("test.index", f"lists {len(test_index)} ids ({len(np.unique(test_index))} distinct)"
+             f" for the {raw['tx'].shape[0]} rows of ind.*.tx")  # fmt: skip
+    if len(test_index):
+        last = None if pad_test else num_known + raw["tx"].shape[0]
+        if test_index.min() < num_known or (last is not None and test_index.max() >= last):
+            fail("test.index", f"names node ids outside {num_known}..{(last or 0) - 1}")
 
 
 def _undirected_edges(adjacency: dict[int, list[int]], num_nodes: int):

@@ -61,18 +61,36 @@ def load_planetoid_pickle(path: Path):
     try:
         with open(path, "rb") as stream:
             obj = RestrictedUnpickler(stream, encoding="latin1").load()
-    except (pickle.UnpicklingError, EOFError, ValueError) as err:
-        raise ValidationError(f"{path} is not a Planetoid data file: {err}") from None
+    except OSError:
+        raise
+    except Exception as err:  # noqa: BLE001  (a malformed pickle fails in many ways)
+        message = str(err).strip()[:200] or type(err).__name__
+        raise ValidationError(f"{path} is not a Planetoid data file: {message}") from None
     if isinstance(obj, sp.csr_matrix):
         # Rebuild from the raw buffers: the pickle carries an old scipy's attribute layout.
-        state = vars(obj)
-        shape = state.get("_shape", state.get("shape"))
-        return sp.csr_matrix(
-            (np.asarray(state["data"]), np.asarray(state["indices"]), np.asarray(state["indptr"])),
-            shape=tuple(shape),
-        )
+        try:
+            state = vars(obj)
+            shape = state.get("_shape", state.get("shape"))
+            return sp.csr_matrix(
+                (
+                    np.asarray(state["data"]),
+                    np.asarray(state["indices"]),
+                    np.asarray(state["indptr"]),
+                ),
+                shape=tuple(shape),
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as err:
+            raise ValidationError(
+                f"{path} holds a malformed sparse matrix ({str(err)[:200] or type(err).__name__})."
+            ) from None
     if isinstance(obj, np.ndarray) and obj.dtype != object:
         return obj
     if isinstance(obj, dict):
-        return {int(k): [int(v) for v in values] for k, values in obj.items()}
+        try:
+            return {int(k): [int(v) for v in values] for k, values in obj.items()}
+        except (TypeError, ValueError, OverflowError):
+            raise ValidationError(
+                f"{path} must map each node id to a list of node ids (the adjacency lists); "
+                "some entry is not."
+            ) from None
     raise ValidationError(f"{path} holds a {type(obj).__name__}, not Planetoid data.")

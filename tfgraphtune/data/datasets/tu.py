@@ -50,17 +50,37 @@ def _tu_folder(name: str, data_dir: str | os.PathLike | None) -> Path:
     return folder
 
 
+def _lines(path: Path):
+    """``(line number, values)`` of each non-empty line of a comma/space separated file."""
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise ValidationError(f"{path} is not a text file; TU files hold numbers.") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            yield number, line, line.replace(",", " ").split()
+
+
+def _whole_number(text: str) -> int:
+    """``"3"`` or ``"3.0"`` -> 3; a fraction, inf or NaN is not an index or a label."""
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)  # ValueError for words.
+        if not np.isfinite(value) or value != int(value):
+            raise ValueError(text) from None
+        return int(value)
+
+
 def _read_ints(path: Path, *, columns: int = 1) -> np.ndarray:
     """Reads comma/space separated integers; names the file and line on bad input."""
     rows = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, line, fields in _lines(path):
         try:
-            values = [int(float(v)) for v in line.replace(",", " ").split()]
+            values = [_whole_number(v) for v in fields]
         except ValueError:
             raise ValidationError(
-                f"{path} line {number}: expected integers, got {line!r}"
+                f"{path} line {number}: expected whole numbers, got {line.strip()[:80]!r}"
             ) from None
         if len(values) != columns:
             raise ValidationError(
@@ -72,7 +92,32 @@ def _read_ints(path: Path, *, columns: int = 1) -> np.ndarray:
 
 
 def _read_floats(path: Path) -> np.ndarray:
-    return np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2)
+    """Reads comma/space separated finite numbers, the same count on every line."""
+    rows = []
+    for number, line, fields in _lines(path):
+        try:
+            values = [float(v) for v in fields]
+        except ValueError:
+            values = None
+        if values is None or not np.all(np.isfinite(values)):
+            raise ValidationError(
+                f"{path} line {number}: expected finite numbers, got {line.strip()[:80]!r}"
+            )
+        if rows and len(values) != len(rows[0]):
+            raise ValidationError(
+                f"{path} line {number}: expected {len(rows[0])} values like line 1, got "
+                f"{len(values)}"
+            )
+        rows.append(values)
+    return np.array(rows, dtype=np.float32).reshape(len(rows), -1)
+
+
+def _check_rows(path: Path, array: np.ndarray, expected: int, what: str) -> None:
+    if len(array) != expected:
+        raise ValidationError(
+            f"{path} has {len(array)} rows but the data set has {expected} {what}; one row per "
+            f"{what[:-1]}."
+        )
 
 
 def load_tu(name: str, data_dir: str | os.PathLike | None = None) -> GraphDataset:
@@ -105,6 +150,10 @@ def load_tu(name: str, data_dir: str | os.PathLike | None = None) -> GraphDatase
     num_graphs = len(raw_labels)
     if edges.size and (edges.min() < 0 or edges.max() >= num_nodes):
         raise ValidationError(f"{prefix}_A.txt names node ids outside 1..{num_nodes}.")
+    if not num_nodes or not num_graphs:
+        raise ValidationError(f"{prefix}_graph_indicator.txt or _graph_labels.txt is empty.")
+    if graph_of_node.min() < 0:
+        raise ValidationError(f"{prefix}_graph_indicator.txt names graph ids below 1.")
     if graph_of_node.max() + 1 != num_graphs:
         raise ValidationError(
             f"{prefix}_graph_indicator.txt names {graph_of_node.max() + 1} graphs but "
@@ -117,16 +166,21 @@ def load_tu(name: str, data_dir: str | os.PathLike | None = None) -> GraphDatase
     node_labels_path = Path(f"{prefix}_node_labels.txt")
     if node_labels_path.exists():
         node_labels = _read_ints(node_labels_path)
+        _check_rows(node_labels_path, node_labels, num_nodes, "nodes")
         values = np.unique(node_labels)
         features.append(np.eye(len(values), dtype=np.float32)[np.searchsorted(values, node_labels)])
     attributes_path = Path(f"{prefix}_node_attributes.txt")
     if attributes_path.exists():
-        features.append(_read_floats(attributes_path))
+        attributes = _read_floats(attributes_path)
+        _check_rows(attributes_path, attributes, num_nodes, "nodes")
+        features.append(attributes)
     if not features:
         features.append(np.ones((num_nodes, 1), dtype=np.float32))
     node_features = np.concatenate(features, axis=1)
     edge_labels_path = Path(f"{prefix}_edge_labels.txt")
     edge_labels = _read_ints(edge_labels_path) if edge_labels_path.exists() else None
+    if edge_labels is not None:
+        _check_rows(edge_labels_path, edge_labels, len(edges), "edges")
 
     classes = np.unique(raw_labels)
     labels = np.searchsorted(classes, raw_labels).astype(np.int64)
