@@ -22,7 +22,8 @@ from tests.reliability.crash_helpers import (
     results,
 )
 
-pytestmark = pytest.mark.xdist_group("crash")
+# Three Cora searches / six cluster launches: slow on a shared machine.
+pytestmark = [pytest.mark.xdist_group("crash"), pytest.mark.slow]
 
 
 def _ports(count: int) -> list[int]:

@@ -13,7 +13,8 @@ import pytest
 from tests.reliability.crash_helpers import KILLED
 from tests.tuning.conftest import REPO_ROOT, subprocess_env, tune_command  # noqa: F401
 
-pytestmark = pytest.mark.xdist_group("crash")
+# Three Cora searches / six cluster launches: slow on a shared machine.
+pytestmark = [pytest.mark.xdist_group("crash"), pytest.mark.slow]
 
 TRIALS = 3
 

@@ -257,7 +257,13 @@ def fit_trainable(
         verbose=config["train"]["verbose"],
     )
     fit = trainable.fit
-    validation = to_keras_input(fit.validation, strategy)
+    validation_fn = fit.validation
+    if fit.reuse_validation_iterator and backup_dir is not None:
+        # One validation iterator for the whole fit: a resumed run continues it where the
+        # backup left it (sampled validation subgraphs differ from pass to pass).
+        passes = backup.resume_point(backup_dir)[0]
+        validation_fn = backup.skip_trained_steps(validation_fn, passes * fit.validation_steps)
+    validation = to_keras_input(validation_fn, strategy)
     reuse = fit.reuse_validation_iterator and not isinstance(
         validation, tf.keras.utils.experimental.DatasetCreator
     )
