@@ -41,7 +41,9 @@ _LAZY = {
     "load_run": "tfgraphtune.training.run_folder",
     "run_pipeline": "tfgraphtune.training.pipeline",
     "FineTuneStrategy": "tfgraphtune.finetune.strategies",
-    "pretrain": "tfgraphtune.pretrain.runner",
+    # Not "pretrain": that name is the subpackage `tfgraphtune.pretrain`, which shadows a
+    # lazy attribute once imported.
+    "pretrain_backbone": "tfgraphtune.pretrain.runner:pretrain",
     # Serving.
     "export_model": "tfgraphtune.serving.exporter",
     "export_run": "tfgraphtune.serving.exporter",
@@ -58,5 +60,6 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module, _, attribute = _LAZY[name].partition(":")
+        return getattr(importlib.import_module(module), attribute or name)
     raise AttributeError(f"module 'tfgraphtune' has no attribute {name!r}")

@@ -41,12 +41,21 @@ class AttributeMasking(PretrainModel):
         self.target = target
         self.predictor = None
 
+    def call(self, graph, training=None):
+        embeddings = super().call(graph, training=training)
+        # The predictor's variables exist after the first call (the runner's build pass):
+        # the optimizer and a crash-safe backup must see every variable before training.
+        self._build_predictor(graph, embeddings.shape)
+        return embeddings
+
+    def _build_predictor(self, graph, state_shape) -> None:
+        if self.predictor is None:
+            width = int(node_features(graph, self.backbone).shape[-1])
+            self.predictor = tf.keras.layers.Dense(width, name="attribute_predictor")
+            self.predictor.build(tf.TensorShape([None, state_shape[-1]]))
+
     def pretrain_loss(self, graph, training=None):
         features = node_features(graph, self.backbone)
-        if self.predictor is None:
-            self.predictor = tf.keras.layers.Dense(
-                int(features.shape[-1]), name="attribute_predictor"
-            )
         num_nodes = tf.shape(features)[0]
         mask = self.random.uniform([num_nodes]) < self.mask_rate
         # At least one masked node, so the loss is defined on tiny graphs too.
@@ -56,6 +65,7 @@ class AttributeMasking(PretrainModel):
         masked = tf.where(mask[:, None], tf.zeros_like(features), features)
         graph = replace_node_feature(graph, self.backbone.node_set, self.backbone.feature, masked)
         states = tf.boolean_mask(self.backbone(graph, training=training), mask)
+        self._build_predictor(graph, states.shape)
         predictions = self.predictor(states)
         targets = tf.boolean_mask(features, mask)
         if self.target == "categorical":

@@ -134,7 +134,10 @@ def prepare_backup(
             theirs = None
         if theirs == mine:
             return True
-        if not overwrite:
+        # A run that failed before its first backup (a bad data set, say) left only its
+        # config: nothing to continue, nothing to lose.
+        nothing_saved = _saved_epoch(backup_dir) < 0
+        if not overwrite and not nothing_saved:
             keys = _differences(theirs, mine) if isinstance(theirs, dict) else ["(unreadable)"]
             raise OutputFolderError(
                 f"{what} has an unfinished run with another config (backup "
