@@ -22,7 +22,9 @@ class GCNConv(GraphConv):
     channels, and accepts a `tf.SparseTensor` ``H`` (sparse bag-of-words inputs).
 
     If the graph carries coefficients from `precompute_gcn_normalization`, they are used
-    instead of being recomputed each call (a fixed graph pays for them once).
+    instead of being recomputed each call (a fixed graph pays for them once); a graph of
+    one component also carries its normalized adjacency as a CSR matrix and its transpose,
+    multiplied by directly (`propagation.csr_matmul`).
 
     Args:
       units: Output channels, a positive integer.
@@ -103,6 +105,19 @@ class GCNConv(GraphConv):
         adjacency = edge_set.adjacency
         projected = self.project(node_states)
 
+        # The stored matrix holds the unmasked weights: an explanation's edge mask needs
+        # the per-edge path.
+        cached = (
+            propagation.cached_gcn_adjacency(graph, edge_set_name)
+            if self.normalize
+            and propagation.GCN_EDGE_WEIGHT in edge_set.features
+            and propagation.edge_mask(edge_set) is None
+            else None
+        )
+        if cached is not None and projected.dtype == tf.float32:
+            # The graph's stored CSR matrix (self loops included) and its transpose.
+            outputs = propagation.csr_matmul(*cached, projected)
+            return self.bias_and_activation(outputs)
         if not self.normalize:
             weights = edge_set[self.edge_weight_feature] if self.edge_weight_feature else None
             self_weights = 1.0 if self.add_self_loops else 0.0
@@ -130,6 +145,10 @@ class GCNConv(GraphConv):
             order=edge_set.features.get(propagation.CSR_ORDER),
         )
         outputs += tf.cast(self_weights, projected.dtype) * projected
+        return self.bias_and_activation(outputs)
+
+    def bias_and_activation(self, outputs: tf.Tensor) -> tf.Tensor:
+        """Bias and activation of the aggregated states."""
         if self.use_bias:
             outputs = tf.nn.bias_add(outputs, self.bias)
         return self.activation(outputs)

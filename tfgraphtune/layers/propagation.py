@@ -8,12 +8,26 @@ measured 2x faster than sorted ``segment_sum`` and 9x faster than
 backward together). Graphs whose sizes are only known at run time (batches of small graphs
 traced with a relaxed spec, served requests) fall back to gather + ``unsorted_segment_sum``,
 because TensorFlow's gradient of the CSR product needs static sizes.
+
+A fixed graph pays for its adjacency once: `precompute_gcn_normalization` also stores
+``D^-1/2 (A + I) D^-1/2`` as a CSR matrix (self loops folded in) and its transpose (the same
+matrix when it is symmetric, as for undirected graphs) on the graph, and `csr_matmul`
+multiplies by them with a gradient that uses the stored transpose. Building the CSR per call
+cost 0.7-1.4 s per convolution at 1M nodes / 10M edges, and TensorFlow's own gradient of
+``SparseMatrixMatMul`` transposes the CSR on every backward pass (0.85 s against 0.25 s for
+the product with a pre-built transpose at that size).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
+
+# TensorFlow's CSR kernels have no public Python API beyond these modules; the handle data
+# (dense shape and dtype of a CSR variant) is what their shape functions read.
+from tensorflow.python.framework import cpp_shape_inference_pb2 as _shape_inference
+from tensorflow.python.ops import handle_data_util as _handle_data
 from tensorflow.python.ops.linalg.sparse import sparse_csr_matrix_ops as _csr_ops
 
 # Feature names under which `precompute_gcn_normalization` stores the coefficients.
@@ -43,6 +57,11 @@ def masked(weights: tf.Tensor | None, edge_set) -> tf.Tensor | None:
     if weights is None:
         return mask
     return tf.cast(weights, tf.float32) * mask
+# Context features (one per component; only one-component graphs get them) holding the CSR
+# matrix of D^-1/2 (A + I) D^-1/2 of an edge set, and of its transpose; suffixed by the
+# edge set's name.
+GCN_ADJACENCY = "_gcn_adjacency_"
+GCN_ADJACENCY_T = "_gcn_adjacency_t_"
 
 
 def single_edge_set(graph: tfgnn.GraphTensor, edge_set_name: str | None) -> str:
@@ -164,7 +183,12 @@ def precompute_gcn_normalization(
     Returns:
       A new GraphTensor with edge features ``_gcn_edge_norm`` and ``_csr_order`` (the edge
       permutation into (target, source) order, which lets aggregation skip sorting every
-      step) and node feature ``_gcn_self_norm``.
+      step) and node feature ``_gcn_self_norm``. A graph of one component, in eager mode,
+      also gets context features ``_gcn_adjacency_<edge set>`` and
+      ``_gcn_adjacency_t_<edge set>``: the CSR matrix of ``D^-1/2 (A + I) D^-1/2`` and of
+      its transpose (`cached_gcn_adjacency`), which `GCNConv` multiplies by instead of
+      building a CSR matrix every call. Graphs derived from this one with other edges must
+      drop them (`drop_cached_adjacency`) or be precomputed again.
     """
     edge_set_name = single_edge_set(graph, edge_set_name)
     edge_weights, self_weights = gcn_normalization(
@@ -186,6 +210,133 @@ def precompute_gcn_normalization(
     edge_features = dict(graph.edge_sets[edge_set_name].features)
     edge_features[GCN_EDGE_WEIGHT] = edge_weights
     edge_features[CSR_ORDER] = tf.cast(order, tf.int64)
+    context = dict(graph.context.features)
+    if tf.executing_eagerly() and graph.node_sets[node_set_name].sizes.shape[0] == 1:
+        # One graph (the full-batch case): its CSR matrix and transpose, built once here.
+        matrix, transpose = gcn_adjacency_matrices(
+            adjacency.source.numpy(),
+            adjacency.target.numpy(),
+            edge_weights.numpy(),
+            self_weights.numpy(),
+        )
+        names = _adjacency_names(edge_set_name)
+        context[names[0]] = tf.reshape(matrix, [1])
+        context[names[1]] = tf.reshape(transpose, [1])
     return graph.replace_features(
-        node_sets={node_set_name: node_features}, edge_sets={edge_set_name: edge_features}
+        context=context,
+        node_sets={node_set_name: node_features},
+        edge_sets={edge_set_name: edge_features},
     )
+
+
+def _adjacency_names(edge_set_name: str) -> tuple[str, str]:
+    return GCN_ADJACENCY + edge_set_name, GCN_ADJACENCY_T + edge_set_name
+
+
+def cached_gcn_adjacency(
+    graph: tfgnn.GraphTensor, edge_set_name: str
+) -> tuple[tf.Tensor, tf.Tensor] | None:
+    """``(CSR of D^-1/2 (A + I) D^-1/2, CSR of its transpose)`` stored on the graph, or None.
+
+    The matrices are float32 CSR variants for `csr_matmul`, stored by
+    `precompute_gcn_normalization` on one-component graphs.
+    """
+    names = _adjacency_names(edge_set_name)
+    features = graph.context.features
+    if not all(name in features for name in names):
+        return None
+    return tuple(tf.reshape(features[name], [-1])[0] for name in names)
+
+
+def drop_cached_adjacency(graph: tfgnn.GraphTensor) -> tfgnn.GraphTensor:
+    """The graph without stored CSR matrices (for graphs derived with other edges)."""
+    features = {
+        name: value
+        for name, value in graph.context.features.items()
+        if not name.startswith((GCN_ADJACENCY, GCN_ADJACENCY_T))
+    }
+    if len(features) == len(graph.context.features):
+        return graph
+    return graph.replace_features(context=features)
+
+
+def _with_handle_data(matrix: tf.Tensor, dtype: tf.DType) -> tf.Tensor:
+    """`matrix` carrying the handle data (rank 2, `dtype`) the CSR kernels' shapes need.
+
+    A CSR variant read from a GraphTensor inside a traced function has lost it.
+    """
+    shape = tf.TensorShape([None, None]).as_proto()
+    data = _shape_inference.CppShapeInferenceResult.HandleData(is_set=True)
+    data.shape_and_type.extend(
+        [
+            _shape_inference.CppShapeInferenceResult.HandleShapeAndType(
+                shape=shape, dtype=dtype.as_datatype_enum
+            )
+        ]
+    )
+    matrix = tf.identity(matrix)
+    _handle_data.set_handle_data(matrix, data)
+    return matrix
+
+
+def csr_matmul(matrix: tf.Tensor, transpose: tf.Tensor, values: tf.Tensor) -> tf.Tensor:
+    """``matrix @ values`` for a stored CSR `matrix`; the gradient multiplies by `transpose`.
+
+    Args:
+      matrix: CSR variant ``[T, S]`` (from `cached_gcn_adjacency`).
+      transpose: CSR variant of its transpose ``[S, T]`` (may be `matrix` itself).
+      values: ``[S, channels]`` float32.
+
+    Returns:
+      ``[T, channels]``; the gradient with respect to `values` is ``transpose @ upstream``
+      (the matrix's own entries are constants: no gradient flows to them).
+    """
+    matrix = _with_handle_data(matrix, values.dtype)
+    transpose = _with_handle_data(transpose, values.dtype)
+
+    @tf.custom_gradient
+    def product(values):
+        def gradient(upstream):
+            return _csr_ops.sparse_matrix_mat_mul(transpose, upstream)
+
+        return _csr_ops.sparse_matrix_mat_mul(matrix, values), gradient
+
+    outputs = product(values)
+    outputs.set_shape([None, values.shape[-1]])
+    return outputs
+
+
+def _csr(rows: np.ndarray, columns: np.ndarray, values: np.ndarray, size: int):
+    """A CSR variant of the ``[size, size]`` matrix with these entries (sorted here)."""
+    order = np.argsort(rows * size + columns, kind="stable")
+    indices = np.stack([rows[order], columns[order]], axis=1)
+    matrix = tf.SparseTensor(indices, values[order], [size, size])
+    return _csr_ops.CSRSparseMatrix(matrix)._matrix  # noqa: SLF001 (the variant itself)
+
+
+def gcn_adjacency_matrices(
+    source: np.ndarray,
+    target: np.ndarray,
+    edge_weights: np.ndarray,
+    self_weights: np.ndarray,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """CSR variants of ``M = D^-1/2 (A + I) D^-1/2`` (``M[t, s]``) and of ``M^T``.
+
+    Self loops with a non-zero weight are entries of the matrix. When ``M`` equals its
+    transpose entry for entry (undirected graphs), the one matrix serves as both.
+    """
+    size = len(self_weights)
+    loops = np.flatnonzero(self_weights)
+    rows = np.concatenate([np.asarray(target, np.int64), loops])
+    columns = np.concatenate([np.asarray(source, np.int64), loops])
+    values = np.concatenate([edge_weights, self_weights[loops]]).astype(np.float32)
+    order = np.argsort(rows * size + columns, kind="stable")
+    order_t = np.argsort(columns * size + rows, kind="stable")
+    symmetric = (
+        np.array_equal(rows[order], columns[order_t])
+        and np.array_equal(columns[order], rows[order_t])
+        and np.array_equal(values[order], values[order_t])
+    )
+    del order, order_t
+    matrix = _csr(rows, columns, values, size)
+    return matrix, matrix if symmetric else _csr(columns, rows, values, size)

@@ -9,6 +9,7 @@ import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
 from tfgraphtune.layers.adapter import Adapter
+from tfgraphtune.layers.dropout import PackedDropout
 from tfgraphtune.layers.gat_conv import GATConv
 from tfgraphtune.layers.gatv2_conv import GATv2Conv
 from tfgraphtune.layers.gcn_conv import GCNConv
@@ -175,7 +176,7 @@ class Backbone(tf.keras.Model):
             if index == 0 and self.sparse_inputs:
                 self.dropouts.append(SparseInputDropout(rate, name="input_dropout"))
             else:
-                self.dropouts.append(tf.keras.layers.Dropout(rate, name=f"dropout_{index}"))
+                self.dropouts.append(PackedDropout(rate, name=f"dropout_{index}"))
             conv_class, lora = CONVOLUTIONS[conv], {}
             if self.lora_rank:
                 conv_class = LoRAGCNConv

@@ -12,6 +12,7 @@ from tfgraphtune.data.preprocessing import Preprocessing
 from tfgraphtune.distribute.inputs import local_replicas, replica_shard
 from tfgraphtune.distribute.sampling import NeighborSampler
 from tfgraphtune.layers.propagation import precompute_gcn_normalization
+from tfgraphtune.models.inference import predict
 from tfgraphtune.models.tasks.link_prediction import LinkModel, link_inputs, split_edges
 from tfgraphtune.tasks.base import FitInputs, Task, TaskData, dataset_fields
 from tfgraphtune.training.losses import PairBinaryCrossentropy
@@ -248,7 +249,7 @@ class LinkPrediction(Task):
 
     def scores(self, model, data: TaskData, pairs: np.ndarray) -> np.ndarray:
         """Logits of node pairs on the training graph."""
-        return model((data.inputs.train_graph, tf.constant(pairs)), training=False).numpy()
+        return predict(model, (data.inputs.train_graph, tf.constant(pairs))).numpy()
 
     def evaluate(self, model, data: TaskData) -> dict[str, dict[str, float]]:
         split = data.inputs

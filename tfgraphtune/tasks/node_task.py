@@ -17,6 +17,7 @@ from tfgraphtune.distribute.inputs import (
 )
 from tfgraphtune.distribute.sampling import NeighborSampler
 from tfgraphtune.layers.propagation import precompute_gcn_normalization
+from tfgraphtune.models.inference import predict
 from tfgraphtune.models.tasks.heads import HEAD_KINDS
 from tfgraphtune.models.tasks.node_classification import NodeModel, split_weights
 from tfgraphtune.tasks.base import FitInputs, Task, TaskData, dataset_fields
@@ -174,8 +175,8 @@ class NodeTask(Task):
         )
 
     def outputs(self, model, data: TaskData) -> np.ndarray:
-        """One full-graph inference: ``[nodes, outputs]``."""
-        return model(data.inputs, training=False).numpy()
+        """One full-graph inference (compiled): ``[nodes, outputs]``."""
+        return predict(model, data.inputs).numpy()
 
     def evaluate(self, model, data: TaskData) -> dict[str, dict[str, float]]:
         outputs = self.outputs(model, data)

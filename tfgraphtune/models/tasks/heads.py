@@ -5,6 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tfgraphtune.checks import positive_int, rate
+from tfgraphtune.layers.dropout import PackedDropout
 from tfgraphtune.layers.gcn_conv import GCNConv
 
 HEAD_KINDS = ("linear", "mlp", "gcn")
@@ -61,7 +62,7 @@ class Head(tf.keras.layers.Layer):
         self.dropout = float(dropout)
         self.target_mean = None if target_mean is None else float(target_mean)
         self.target_std = None if target_std is None else float(target_std)
-        self.input_dropout = tf.keras.layers.Dropout(self.dropout)
+        self.input_dropout = PackedDropout(self.dropout)
         if kind == "gcn":
             self.output_layer = GCNConv(units, name="head_gcn")
         else:
@@ -70,7 +71,7 @@ class Head(tf.keras.layers.Layer):
             self.hidden_layer = tf.keras.layers.Dense(
                 self.hidden_units, activation="relu", name="head_hidden"
             )
-            self.hidden_dropout = tf.keras.layers.Dropout(self.dropout)
+            self.hidden_dropout = PackedDropout(self.dropout)
 
     def call(self, inputs, *, graph=None, training=None):
         states = self.input_dropout(inputs, training=training)

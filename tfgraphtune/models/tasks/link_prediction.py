@@ -233,7 +233,9 @@ def _keep_edges(
             sizes=node_set.sizes, features=node_features
         )
     return tfgnn.GraphTensor.from_pieces(
-        context=graph.context, node_sets=node_sets, edge_sets=edge_sets
+        context=propagation.drop_cached_adjacency(graph).context,
+        node_sets=node_sets,
+        edge_sets=edge_sets,
     )
 
 
