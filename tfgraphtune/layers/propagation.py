@@ -57,6 +57,8 @@ def masked(weights: tf.Tensor | None, edge_set) -> tf.Tensor | None:
     if weights is None:
         return mask
     return tf.cast(weights, tf.float32) * mask
+
+
 # Context features (one per component; only one-component graphs get them) holding the CSR
 # matrix of D^-1/2 (A + I) D^-1/2 of an edge set, and of its transpose; suffixed by the
 # edge set's name.
