@@ -36,8 +36,18 @@ def drop_known_tensorflow_warnings() -> None:
         logger.addFilter(_DropKnownNoise())
 
 
-def quiet_tensorflow():
+def quiet_tensorflow(*, start_runtime: bool = True, python_warnings: bool = False):
     """Imports TensorFlow, TF-GNN and tfgraphtune quietly; returns the ``tensorflow`` module.
+
+    The C++ start-up banner (absl lines) is written straight to file descriptor 2 before any
+    logging flag applies, so stderr points at a temporary file during the import and is
+    replayed only on failure.
+
+    Args:
+      start_runtime: Also start the runtime (device discovery logs lines of its own). Off in
+        a multi-worker cluster, whose strategy must configure collective ops first.
+      python_warnings: Keep TensorFlow's Python-side warnings (the CLI does; notebooks
+        don't), except the known TF-GNN noise, which is always dropped.
 
     Example::
 
@@ -45,26 +55,33 @@ def quiet_tensorflow():
         tf = tfgraphtune.quiet_tensorflow()
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            import tensorflow as tf
-            import tensorflow_gnn  # noqa: F401
+    if "tensorflow" not in sys.modules:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        with tempfile.TemporaryFile() as held:
+            os.dup2(held.fileno(), 2)
+            try:
+                import tensorflow as tf
+                import tensorflow_gnn  # noqa: F401
 
-            import tfgraphtune  # noqa: F401  (selects tf_keras first)
+                import tfgraphtune  # noqa: F401  (selects tf_keras first)
 
-            tf.constant(0)  # Device discovery logs its own lines; hold them back too.
-        except BaseException:
-            os.dup2(saved, 2)
-            held.seek(0)
-            sys.stderr.write(held.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-    # Python-side warnings TensorFlow logs while tracing (e.g. tf.nest's Mapping notes).
-    tf.get_logger().setLevel("ERROR")
+                if start_runtime:
+                    tf.constant(0)
+            except BaseException:
+                os.dup2(saved, 2)
+                held.seek(0)
+                sys.stderr.write(held.read().decode(errors="replace"))
+                raise
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+    import tensorflow as tf
+
+    import tfgraphtune  # noqa: F401
+
+    if not python_warnings:
+        # Python-side warnings TensorFlow logs while tracing (e.g. tf.nest's Mapping notes).
+        tf.get_logger().setLevel("ERROR")
     drop_known_tensorflow_warnings()
     return tf

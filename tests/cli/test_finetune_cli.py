@@ -75,8 +75,8 @@ def test_cli_finetune_then_evaluate(repo_root, data_dir, tmp_path, capsys):
     ],
     ids=["config_key", "dataset", "run_dir"],
 )
-def test_user_errors_exit_2(argv, message, capsys, data_dir):
+def test_user_errors_exit_2(argv, message, capsys, data_dir, tmp_path):
     if argv[0] == "finetune":
-        argv = [*argv, "--data-dir", str(data_dir)]
+        argv = [*argv, "--data-dir", str(data_dir), "--out", str(tmp_path / "run")]
     assert main(argv) == 2
     assert message in capsys.readouterr().err

@@ -75,9 +75,11 @@ def test_mutag_folds_partition_the_graphs(data_dir):
     assert sorted(seen) == list(range(188))
 
 
-def test_graph_task_on_a_one_graph_data_set_is_a_user_error(data_dir, capsys):
+def test_graph_task_on_a_one_graph_data_set_is_a_user_error(data_dir, capsys, tmp_path):
     argv = [
         "finetune",
+        "--out",
+        str(tmp_path / "run"),
         "--task",
         "graph_classification",
         "--dataset",

@@ -80,7 +80,7 @@ def test_an_export_whose_number_was_taken_takes_the_next(run_dir, tmp_path, monk
 def test_two_exports_at_once_get_two_versions(run_dir, tmp_path):
     base = tmp_path / "export"
     argv = [sys.executable, "-m", "tfgraphtune.cli.main", "export", str(run_dir), "--out",
-            str(base)]  # fmt: skip
+            str(base), "--json"]  # fmt: skip
     processes = [
         subprocess.Popen(
             argv,

@@ -157,6 +157,7 @@ def mutag_export(tmp_path_factory, data_dir) -> MutagExport:
             str(GRAPH_LIMITS.max_nodes),
             "--max-edges",
             str(GRAPH_LIMITS.max_edges),
+            "--json",
         ]
     )
     reply, _ = json.JSONDecoder().raw_decode(printed)

@@ -148,3 +148,12 @@ def test_gaussian_process_interpolates_and_is_unsure_far_away():
     np.testing.assert_allclose(std, 0.0, atol=1e-3)
     _, far = gp.predict(np.array([[3.0]]), return_std=True)
     assert far[0] > 0.1
+
+
+def test_tuning_a_distilled_student_is_refused(tmp_path):
+    from tfgraphtune.training.config import ConfigError, load_config
+    from tfgraphtune.tuning.tuners import make_tuner
+
+    config = load_config(None, [f"finetune.distill.teacher={tmp_path}"])
+    with pytest.raises(ConfigError, match="finetune.distill.teacher"):
+        make_tuner(config, tmp_path / "search")

@@ -61,43 +61,6 @@ def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _import_tensorflow_quietly() -> None:
-    """Imports TensorFlow with its C++ start-up banner (absl INFO lines) held back.
-
-    The banner is written straight to file descriptor 2 before any logging flag applies, so
-    stderr is pointed at a temporary file during the import and replayed only on failure.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "tensorflow" in sys.modules:
-        import tfgraphtune  # noqa: F401
-
-        return
-    import tempfile
-
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-            import tensorflow_gnn  # noqa: F401
-
-            import tfgraphtune  # noqa: F401  (selects tf_keras first)
-
-            if not os.environ.get("TF_CONFIG"):
-                # Device discovery logs its own lines; keep them here too. Not in a cluster:
-                # a multi-worker strategy must configure collective ops before the runtime.
-                tensorflow.constant(0)
-        except BaseException:
-            os.dup2(saved, 2)
-            held.seek(0)
-            sys.stderr.write(held.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
 def add_override_argument(parser: argparse.ArgumentParser, example: str) -> None:
     """Adds the repeatable ``--set KEY=VALUE`` flag that overrides any config key."""
     parser.add_argument(
@@ -228,16 +191,16 @@ def main(argv: list[str] | None = None) -> int:
     Parsing needs no TensorFlow (``--help`` stays fast); a command imports it when it runs.
     """
     args = build_parser().parse_args(argv)
-    _import_tensorflow_quietly()
-    from tfgraphtune.quiet import drop_known_tensorflow_warnings
-    from tfgraphtune.training.progress import set_progress
+    from tfgraphtune.quiet import quiet_tensorflow
 
-    drop_known_tensorflow_warnings()
+    # Not in a cluster: a multi-worker strategy must configure collective ops first.
+    quiet_tensorflow(start_runtime=not os.environ.get("TF_CONFIG"), python_warnings=True)
+    from tfgraphtune.training.progress import set_progress
 
     # Under --json stdout holds only the JSON: progress goes to stderr.
     set_progress(
         not getattr(args, "quiet", False),
-        stream=sys.stderr if getattr(args, "json", False) else None,
+        stream="stderr" if getattr(args, "json", False) else None,
     )
     from tfgraphtune.cli.boundary import run_command
 

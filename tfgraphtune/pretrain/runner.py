@@ -228,6 +228,7 @@ def pretrain(
     except BaseException:
         if staged is not None:
             staged.discard()
+            backup.discard_if_empty(backup_dir)
         raise
     return backbone, metadata
 

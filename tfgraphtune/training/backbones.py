@@ -95,7 +95,12 @@ def backbone_source(config: dict[str, Any]) -> BackboneSource:
         inner = saved.get("config")
         inner = inner.get("backbone") if isinstance(inner, dict) else None
         backbone = inner.get("config", inner) if isinstance(inner, dict) else None
-        _check_backbone_keys(backbone, path / "model.json", "train it again")
+        from tfgraphtune.tasks import get_task
+
+        if not get_task(config["task"]).uses_backbone and backbone is None:
+            backbone = {}  # A recommender's model has no Backbone to describe.
+        else:
+            _check_backbone_keys(backbone, path / "model.json", "train it again")
         return BackboneSource(RESUME, str(path), backbone, _replaced(model, backbone, path))
     if finetune["backbone"]:
         path = Path(finetune["backbone"])

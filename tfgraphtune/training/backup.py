@@ -134,10 +134,7 @@ def prepare_backup(
             theirs = None
         if theirs == mine:
             return True
-        # A run that failed before its first backup (a bad data set, say) left only its
-        # config: nothing to continue, nothing to lose.
-        nothing_saved = _saved_epoch(backup_dir) < 0
-        if not overwrite and not nothing_saved:
+        if not overwrite:
             keys = _differences(theirs, mine) if isinstance(theirs, dict) else ["(unreadable)"]
             raise OutputFolderError(
                 f"{what} has an unfinished run with another config (backup "
@@ -152,6 +149,14 @@ def prepare_backup(
         backup_dir.mkdir(parents=True, exist_ok=True)
         write_file_atomic(saved, json.dumps(mine, indent=1))
     return False
+
+
+def discard_if_empty(backup_dir: Path | None) -> None:
+    """Deletes a backup that holds no epoch yet: a run that failed before its first backup
+    (an unknown data set, say) leaves nothing to continue, and must not make the next
+    command in the same folder an "unfinished run with another config"."""
+    if backup_dir is not None and backup_dir.exists() and _saved_epoch(backup_dir) < 0:
+        shutil.rmtree(backup_dir, ignore_errors=True)
 
 
 def remove_backup(backup_dir: Path) -> None:

@@ -27,13 +27,14 @@ PLAIN_INTERVAL_S = 10.0
 _STATE = {"enabled": True, "stream": None}
 
 
-def set_progress(enabled: bool, *, stream: TextIO | None = None) -> None:
+def set_progress(enabled: bool, *, stream: TextIO | str | None = None) -> None:
     """Turns every stage's progress output on or off for this process.
 
     Args:
       enabled: Whether stages show progress.
-      stream: Where it goes (default: ``sys.stdout`` at the time of each stage); the CLI
-        sends it to stderr under ``--json`` so that stdout holds only the JSON.
+      stream: Where it goes (default: ``sys.stdout`` at the time of each stage; ``"stderr"``:
+        ``sys.stderr`` at that time); the CLI sends it to stderr under ``--json`` so that
+        stdout holds only the JSON.
     """
     _STATE["enabled"] = bool(enabled)
     _STATE["stream"] = stream
@@ -78,7 +79,10 @@ class StageBar:
         interactive: bool | None = None,
     ):
         self.stage, self.total, self.unit = stage, max(int(total), 1), unit
-        self.stream = stream or _STATE["stream"] or sys.stdout
+        # "stderr" is looked up now, not when it was set: a captured stream (tests, notebooks)
+        # may have been replaced and closed since.
+        chosen = stream or _STATE["stream"] or sys.stdout
+        self.stream = sys.stderr if chosen == "stderr" else chosen
         if interactive is None:
             isatty = getattr(self.stream, "isatty", lambda: False)
             interactive = bool(isatty()) or "ipykernel" in sys.modules

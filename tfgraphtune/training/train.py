@@ -378,6 +378,7 @@ def train(
     except BaseException:
         if writer is not None:
             writer.discard()
+            backup.discard_if_empty(backup_dir)
         raise
 
 

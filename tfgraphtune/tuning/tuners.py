@@ -343,6 +343,13 @@ def make_tuner(
       ConfigError: Unknown tuner, bad ``tune`` values or search space.
     """
     tune = config["tune"]
+    if config["finetune"]["distill"]["teacher"]:
+        # Trials build their models without the teacher's loss: refuse rather than tune a
+        # student that silently ignores its teacher.
+        raise ConfigError(
+            "config key 'finetune.distill.teacher' is not supported by tune; tune the "
+            "teacher, or distil with `tfgraphtune finetune --teacher RUN`."
+        )
     name = tuner or tune["tuner"]
     if name not in TUNERS:
         raise ConfigError(f"unknown tuner {name!r}; expected one of {list(TUNERS)}.")
