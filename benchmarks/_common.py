@@ -65,6 +65,19 @@ def run_script(command: list[str], **options) -> str:
     return done.stdout
 
 
+def add_sampling_arguments(parser) -> None:
+    """``--fanouts`` and ``--batch-size``: train on sampled subgraphs instead of full batch."""
+    parser.add_argument(
+        "--fanouts",
+        default=None,
+        help="neighbours sampled per hop, e.g. 10,10: train on sampled subgraphs "
+        "(data.sampling.fanouts) instead of full batch",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="seeds per sampled batch (with --fanouts)"
+    )
+
+
 def sampling_overrides(fanouts: str | None, batch_size: int | None) -> list[str]:
     """Config overrides of ``--fanouts 10,10 --batch-size 64`` (none: full batch)."""
     if not fanouts:

@@ -54,15 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--select", choices=["best_val", "last"], default="best_val")
     parser.add_argument("--threads", type=int, default=2, help="TF intra/inter-op threads")
     parser.add_argument("--json", help="write the results to this JSON file")
-    parser.add_argument(
-        "--fanouts",
-        default=None,
-        help="neighbours sampled per hop, e.g. 10,10: train on sampled subgraphs "
-        "(data.sampling.fanouts) instead of full batch",
-    )
-    parser.add_argument(
-        "--batch-size", type=int, default=None, help="seeds per sampled batch (with --fanouts)"
-    )
+    _common.add_sampling_arguments(parser)
     return parser.parse_args(argv)
 
 

@@ -34,15 +34,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--inference-reps", type=int, default=50)
     parser.add_argument("--json", default=None)
-    parser.add_argument(
-        "--fanouts",
-        default=None,
-        help="neighbours sampled per hop, e.g. 10,10: train on sampled subgraphs "
-        "(data.sampling.fanouts) instead of full batch",
-    )
-    parser.add_argument(
-        "--batch-size", type=int, default=None, help="seeds per sampled batch (with --fanouts)"
-    )
+    _common.add_sampling_arguments(parser)
     args = parser.parse_args()
 
     import tensorflow as tf

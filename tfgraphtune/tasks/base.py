@@ -209,6 +209,17 @@ class Task(abc.ABC):
         """The head kind the config asks for (``model.head``, else the task's default)."""
         return config["model"]["head"] or self.default_head
 
+    def head_options(self, data: TaskData, config: Mapping[str, Any]) -> dict[str, Any]:
+        """A task model's head arguments: the config's head and the data's target scaling."""
+        model = config["model"]
+        return {
+            "head": self.head_of(config),
+            "head_dropout": model["head_dropout"],
+            "head_hidden_units": model["head_hidden_units"],
+            "target_mean": data.target_mean,
+            "target_std": data.target_std,
+        }
+
     def logged_metrics(self) -> list[str]:
         """Every name ``model.fit`` logs for this task (``loss``, metrics, ``val_`` ones)."""
         names = ["loss", *self.metric_names]

@@ -94,16 +94,11 @@ class GraphTask(Task):
         return next(iter(data.inputs["validation"]))[0]
 
     def build_model(self, backbone, data: TaskData, config) -> GraphModel:
-        model = config["model"]
         return GraphModel(
             backbone,
             data.num_outputs,
-            readout=model["readout"],
-            head=self.head_of(config),
-            head_dropout=model["head_dropout"],
-            head_hidden_units=model["head_hidden_units"],
-            target_mean=data.target_mean,
-            target_std=data.target_std,
+            readout=config["model"]["readout"],
+            **self.head_options(data, config),
         )
 
     def fit_inputs(self, data: TaskData, config) -> FitInputs:

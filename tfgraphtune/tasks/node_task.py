@@ -69,16 +69,7 @@ class NodeTask(Task):
         return data.inputs
 
     def build_model(self, backbone, data: TaskData, config: Mapping[str, Any]) -> NodeModel:
-        model = config["model"]
-        return NodeModel(
-            backbone,
-            data.num_outputs,
-            head=self.head_of(config),
-            head_dropout=model["head_dropout"],
-            head_hidden_units=model["head_hidden_units"],
-            target_mean=data.target_mean,
-            target_std=data.target_std,
-        )
+        return NodeModel(backbone, data.num_outputs, **self.head_options(data, config))
 
     def fit_inputs(self, data: TaskData, config) -> FitInputs:
         sampling = config["data"]["sampling"]
