@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import numpy as np
 import tensorflow as tf
@@ -56,3 +57,18 @@ def assert_config_round_trip(layer, build=None):
         assert [w.shape for w in restored.weights] == [w.shape for w in layer.weights]
     assert json.dumps(restored.get_config(), sort_keys=True) == json.dumps(config, sort_keys=True)
     return restored
+
+
+def local_worker_tf_configs(count: int) -> list[str]:
+    """``TF_CONFIG`` values (JSON) of a `count`-worker cluster on free 127.0.0.1 ports,
+    one per worker index."""
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    workers = [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]
+    for s in sockets:
+        s.close()
+    return [
+        json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}})
+        for i in range(count)
+    ]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.end_to_end.conftest import _graph_tables, _node_tables, make_config
+from tests.helpers import local_worker_tf_configs
 
 HERE = Path(__file__).resolve().parent
 METRIC_TOLERANCE = 0.01
@@ -54,16 +54,6 @@ def _configs(root: Path) -> dict:
     }
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def _run(mode: str, configs: Path, out: Path, env=None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(HERE / "driver.py"), mode, str(configs), str(out)],
@@ -87,15 +77,10 @@ def runs(tmp_path_factory) -> dict[str, list[dict]]:
     configs.write_text(json.dumps(_configs(root)))
     single = _run("none", configs, root / "none.json")
     mirrored = _run("mirrored", configs, root / "mirrored.json")
-    ports = _free_ports(2)
-    workers = []
-    for index in range(2):
-        tf_config = {
-            "cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
-            "task": {"type": "worker", "index": index},
-        }
-        env = {"TF_CONFIG": json.dumps(tf_config)}
-        workers.append(_run("multi_worker", configs, root / f"worker{index}.json", env))
+    workers = [
+        _run("multi_worker", configs, root / f"worker{index}.json", {"TF_CONFIG": tf_config})
+        for index, tf_config in enumerate(local_worker_tf_configs(2))
+    ]
     return {
         "none": [_finish(single, root / "none.json")],
         "mirrored": [_finish(mirrored, root / "mirrored.json")],

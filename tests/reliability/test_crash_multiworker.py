@@ -5,13 +5,12 @@ run's results."""
 
 from __future__ import annotations
 
-import json
-import socket
 import subprocess
 import sys
 
 import pytest
 
+from tests.helpers import local_worker_tf_configs
 from tests.reliability.crash_helpers import (
     KILLED,
     REPO_ROOT,
@@ -26,26 +25,11 @@ from tests.reliability.crash_helpers import (
 pytestmark = [pytest.mark.xdist_group("crash"), pytest.mark.slow]
 
 
-def _ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def _cluster(config, out, kill_at=None) -> list[tuple[int, str]]:
     """Runs both workers to their end; ``[(exit code, stderr)]`` of worker 0 and 1."""
-    ports = _ports(2)
     processes = []
-    for index in range(2):
-        tf_config = {
-            "cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
-            "task": {"type": "worker", "index": index},
-        }
-        extra = {"TF_CONFIG": json.dumps(tf_config)}
+    for tf_config in local_worker_tf_configs(2):
+        extra = {"TF_CONFIG": tf_config}
         if kill_at:
             extra["TFGRAPHTUNE_TEST_KILL_AT"] = kill_at
         argv = [sys.executable, "-m", "tfgraphtune.cli.main", "finetune", "--config",

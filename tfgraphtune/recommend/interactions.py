@@ -244,15 +244,18 @@ def clean_interactions(
         item_codes = map_ids(items_raw, item_ids)
         mapped = (("users", user_codes, users_raw), ("items", item_codes, items_raw))
         for name, codes, raw in mapped:
-            step = StepReport(f"DropUnknown{name.capitalize()}()")
-            unknown = codes < 0
-            step.record(SET_NAME, "removed", unknown.sum(), raw[unknown].tolist())
-            if unknown.any():
-                step.notes.append(
-                    f"{source}: {int(unknown.sum())} rows name {name} absent from the training "
-                    f"table (no training interactions), dropped; e.g. {raw[unknown][:5].tolist()}"
+            steps.append(
+                unknown_ids_step(
+                    f"DropUnknown{name.capitalize()}()",
+                    codes,
+                    raw,
+                    lambda unknown, name=name, raw=raw: (
+                        f"{source}: {int(unknown.sum())} rows name {name} absent from the "
+                        "training table (no training interactions), dropped; e.g. "
+                        f"{raw[unknown][:5].tolist()}"
+                    ),
                 )
-            steps.append(step)
+            )
         known = (user_codes >= 0) & (item_codes >= 0)
         user_codes, item_codes, kept_rows = user_codes[known], item_codes[known], kept_rows[known]
 
@@ -282,6 +285,17 @@ def clean_interactions(
         timestamps=None if times is None else times[final_rows].astype(np.int64),
     )
     return interactions, CleaningReport(steps)
+
+
+def unknown_ids_step(title: str, codes: np.ndarray, raw: np.ndarray, note) -> StepReport:
+    """The cleaning step that drops the rows whose ids `raw` map to no index (`codes` < 0);
+    ``note(unknown mask)`` says why when there are any."""
+    step = StepReport(title)
+    unknown = codes < 0
+    step.record(SET_NAME, "removed", unknown.sum(), raw[unknown].tolist())
+    if unknown.any():
+        step.notes.append(note(unknown))
+    return step
 
 
 def map_ids(values, id_map: np.ndarray) -> np.ndarray:

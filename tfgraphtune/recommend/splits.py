@@ -19,7 +19,12 @@ import scipy.sparse as sp
 
 from tfgraphtune.data.cleaning import CleaningReport, StepReport
 from tfgraphtune.data.errors import ValidationError
-from tfgraphtune.recommend.interactions import SET_NAME, Interactions, map_ids
+from tfgraphtune.recommend.interactions import (
+    SET_NAME,
+    Interactions,
+    map_ids,
+    unknown_ids_step,
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -212,16 +217,15 @@ def fixed_split(train: Interactions, test: Interactions) -> RecommendationSplit:
         ("users", users, test.user_ids[test.users]),
         ("items", items, test.item_ids[test.items]),
     ):
-        step = StepReport(f"DropTestUnknown{name.capitalize()}()")
-        unknown = codes < 0
-        distinct = np.unique(raw[unknown].astype(str))
-        step.record(SET_NAME, "removed", unknown.sum(), raw[unknown].tolist())
-        if unknown.any():
-            step.notes.append(
+
+        def note(unknown, name=name, raw=raw):
+            distinct = np.unique(raw[unknown].astype(str))
+            return (
                 f"{int(unknown.sum())} test rows name {len(distinct)} {name} with no training "
                 f"interactions; dropped (e.g. {distinct[:5].tolist()})"
             )
-        steps.append(step)
+
+        steps.append(unknown_ids_step(f"DropTestUnknown{name.capitalize()}()", codes, raw, note))
     known = (users >= 0) & (items >= 0)
     seen_step = StepReport("DropTestPairsSeenInTraining()")
     train_keys = np.unique(train.users.astype(np.int64) * train.num_items + train.items)

@@ -13,7 +13,13 @@ from tfgraphtune.distribute.inputs import local_replicas, replica_shard
 from tfgraphtune.distribute.sampling import NeighborSampler
 from tfgraphtune.layers.propagation import precompute_gcn_normalization
 from tfgraphtune.models.inference import predict
-from tfgraphtune.models.tasks.link_prediction import LinkModel, link_inputs, split_edges
+from tfgraphtune.models.tasks.link_prediction import (
+    LinkModel,
+    link_inputs,
+    pair_labels_and_weights,
+    split_edges,
+    uniform_negative_pairs,
+)
 from tfgraphtune.tasks.base import FitInputs, Task, TaskData, dataset_fields
 from tfgraphtune.training.losses import PairBinaryCrossentropy
 from tfgraphtune.training.ranking_metrics import average_precision, roc_auc
@@ -195,22 +201,11 @@ class LinkPrediction(Task):
             batch = context.get_per_replica_batch_size(global_batch)
 
             def with_negatives(positives, step_seed):
-                count = tf.shape(positives)[0] * negatives
-                seeds = tf.random.experimental.stateless_split(tf.stack([step_seed, 0]), 2)
-                source = tf.random.stateless_uniform(
-                    [count], seeds[0], maxval=num_nodes, dtype=tf.int64
-                )
-                target = tf.random.stateless_uniform(
-                    [count], seeds[1], maxval=num_nodes - 1, dtype=tf.int64
-                )
-                target += tf.cast(target >= source, tf.int64)
-                pairs = tf.concat([positives, tf.stack([source, target], axis=1)], axis=0)
                 positive = tf.shape(positives)[0]
-                labels = tf.concat([tf.ones([positive]), tf.zeros([count])], axis=0)
-                # Positives weigh as much as their negatives (as in full-batch training).
-                weights = tf.concat(
-                    [tf.fill([positive], float(negatives)), tf.ones([count])], axis=0
-                )
+                negative_pairs = uniform_negative_pairs(step_seed, positive * negatives, num_nodes)
+                # Weighted as in full-batch training.
+                labels, weights = pair_labels_and_weights(positive, negatives)
+                pairs = tf.concat([positives, negative_pairs], axis=0)
                 return sampled_pairs(pairs, labels, weights)
 
             edges = tf.data.Dataset.from_tensor_slices(shard.astype(np.int64))

@@ -351,6 +351,34 @@ def split_edges(
     )
 
 
+def uniform_negative_pairs(step_seed: tf.Tensor, count, num_nodes: int) -> tf.Tensor:
+    """``[count, 2]`` int64 node pairs drawn uniformly without self pairs, from `step_seed`
+    (stateless: the same seed gives the same pairs)."""
+    seeds = tf.random.experimental.stateless_split(tf.stack([step_seed, 0]), 2)
+    source = tf.random.stateless_uniform([count], seeds[0], maxval=num_nodes, dtype=tf.int64)
+    # Drawing from N - 1 nodes and skipping the source avoids self pairs.
+    target = tf.random.stateless_uniform([count], seeds[1], maxval=num_nodes - 1, dtype=tf.int64)
+    target += tf.cast(target >= source, tf.int64)
+    return tf.stack([source, target], axis=1)
+
+
+def pair_labels_and_weights(num_positives, negatives_per_positive: int, *, scale: float = 1.0):
+    """Labels (1 for the positives, then 0) and loss weights of positives followed by
+    ``num_positives * negatives_per_positive`` negatives.
+
+    Positives weigh as much as all their negatives together, so more negatives lower the
+    variance of the loss without shifting it towards "no edge" (with one negative per
+    positive every weight is 1).
+    """
+    num_negatives = num_positives * negatives_per_positive
+    labels = tf.concat([tf.ones([num_positives]), tf.zeros([num_negatives])], axis=0)
+    weights = scale * tf.concat(
+        [tf.fill([num_positives], float(negatives_per_positive)), tf.ones([num_negatives])],
+        axis=0,
+    )
+    return labels, weights
+
+
 def link_inputs(
     split: LinkSplit,
     *,
@@ -405,27 +433,11 @@ def link_inputs(
     num_positives = int(positives.shape[0])
     num_negatives = num_positives * negatives_per_positive
     num_nodes = split.num_nodes
-    labels = tf.concat([tf.ones([num_positives]), tf.zeros([num_negatives])], axis=0)
-    # Positives weigh as much as all their negatives together, so more negatives lower the
-    # variance of the loss without shifting it towards "no edge" (with one negative per
-    # positive every weight is 1).
-    weights = scale * tf.concat(
-        [tf.fill([num_positives], float(negatives_per_positive)), tf.ones([num_negatives])],
-        axis=0,
-    )
+    labels, weights = pair_labels_and_weights(num_positives, negatives_per_positive, scale=scale)
 
     def with_negatives(step_seed: tf.Tensor):
-        seeds = tf.random.experimental.stateless_split(tf.stack([step_seed, 0]), 2)
-        source = tf.random.stateless_uniform(
-            [num_negatives], seeds[0], maxval=num_nodes, dtype=tf.int64
-        )
-        # Drawing from N - 1 nodes and skipping the source avoids self pairs.
-        target = tf.random.stateless_uniform(
-            [num_negatives], seeds[1], maxval=num_nodes - 1, dtype=tf.int64
-        )
-        target += tf.cast(target >= source, tf.int64)
-        pairs = tf.concat([positives, tf.stack([source, target], axis=1)], axis=0)
-        return (graph, pairs), labels, weights
+        negative_pairs = uniform_negative_pairs(step_seed, num_negatives, num_nodes)
+        return (graph, tf.concat([positives, negative_pairs], axis=0)), labels, weights
 
     # A stateful random op would repeat its numbers every epoch (each iteration restarts
     # it from the seed); a rerandomized seed stream gives new ones per epoch.
