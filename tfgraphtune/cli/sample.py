@@ -4,7 +4,6 @@ Apache Beam sampler (see `tfgraphtune.distribute.beam_sampling`)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from tfgraphtune.cli.errors import UserError
 from tfgraphtune.cli.main import add_config_arguments, config_overrides
@@ -36,6 +35,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tfgraphtune.cli.paths import check_output_folder
     from tfgraphtune.distribute.beam_sampling import sample_node_task_data
     from tfgraphtune.training.config import load_config
     from tfgraphtune.training.train import check_run_config, prepare_data
@@ -52,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             "sample needs data.sampling.fanouts, e.g. --set 'data.sampling.fanouts=[10, 10]'."
         )
-    out = Path(args.out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UserError(f"--out {str(out)!r} exists and is not an empty folder; choose another.")
+    out = check_output_folder(args.out, what="sample folder")
+    if out.exists() and any(out.iterdir()):
+        raise UserError(f"--out {str(out)!r} is not an empty folder; choose another.")
     task, source = check_run_config(config)
     data = prepare_data(config, task, source)
     meta = sample_node_task_data(

@@ -31,6 +31,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
+from tfgraphtune.distribute.sampling import rooted_message_graph
+
 SPLIT_FEATURE = "_split"
 SPLITS = ("train", "validation", "test")
 SAMPLES = "samples.tfrecord"
@@ -272,14 +274,10 @@ def sampled_batches(
     dataset = dataset.repeat().batch(batch_size)
 
     def merged(graphs):
-        from tfgraphtune.distribute.sampling import _reverse_edges
-
         graph = graphs.merge_batch_to_components()
         features = dict(graph.node_sets[node_set].features)
         features.pop(SPLIT_FEATURE)
         graph = graph.replace_features(node_sets={node_set: features})
-        graph = _reverse_edges(graph, edge_set)
-        sizes = tf.cast(graph.node_sets[node_set].sizes, tf.int64)
-        return graph, tf.cumsum(sizes, exclusive=True)
+        return rooted_message_graph(graph, node_set, edge_set)
 
     return dataset.map(merged).prefetch(tf.data.AUTOTUNE)

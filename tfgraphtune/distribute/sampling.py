@@ -138,10 +138,7 @@ class NeighborSampler:
         ids = graph.node_sets[self.node_set][ID_FEATURE]
         features = {name: tf.gather(values, ids) for name, values in self.features.items()}
         graph = graph.replace_features(node_sets={self.node_set: features})
-        graph = _reverse_edges(graph, self.edge_set)
-        sizes = tf.cast(graph.node_sets[self.node_set].sizes, tf.int64)
-        roots = tf.cumsum(sizes, exclusive=True)
-        return graph, roots
+        return rooted_message_graph(graph, self.node_set, self.edge_set)
 
     def dataset(
         self, seeds: np.ndarray, *, batch_size: int, shuffle: bool, seed: int = 0, repeat=False
@@ -161,6 +158,16 @@ class NeighborSampler:
             return graph, roots, batch_seeds
 
         return dataset.map(with_seeds).prefetch(tf.data.AUTOTUNE)
+
+
+def rooted_message_graph(
+    graph: tfgnn.GraphTensor, node_set: str, edge_set: str
+) -> tuple[tfgnn.GraphTensor, tf.Tensor]:
+    """``(graph with its sampled edges turned to point at the roots, row of each root)``
+    of merged samples, each component's root its first node (TF-GNN's convention)."""
+    graph = _reverse_edges(graph, edge_set)
+    sizes = tf.cast(graph.node_sets[node_set].sizes, tf.int64)
+    return graph, tf.cumsum(sizes, exclusive=True)
 
 
 def _reverse_edges(graph: tfgnn.GraphTensor, edge_set: str) -> tfgnn.GraphTensor:
